@@ -1,0 +1,183 @@
+/*
+ * config.c - the configuration table (see config.h).
+ *
+ * Integers accept K, M and G suffixes (powers of 1024).  A value that does
+ * not parse keeps the default and says so once, at WARN.
+ */
+#include "util/config.h"
+#include "util/compiler.h"
+#include "util/log.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef enum { CFG_STR, CFG_INT, CFG_DOUBLE, CFG_BOOL } cfg_type_t;
+
+typedef struct {
+    const char *name; /* without the WEFT_ prefix */
+    cfg_type_t type;
+    const char *dflt;
+    const char *help;
+} cfg_row_t;
+
+static const cfg_row_t table[WEFT_CFG_COUNT] = {
+    [WEFT_CFG_DEBUG] = {"DEBUG", CFG_STR, "WARN", "log level: ERROR, WARN, INFO or TRACE"},
+    [WEFT_CFG_DEBUG_FILE] = {"DEBUG_FILE", CFG_STR, "", "append log lines to this file instead of stderr"},
+    [WEFT_CFG_TIMEOUT] = {"TIMEOUT", CFG_DOUBLE, "300",
+                          "seconds any init or collective may wait for a peer before "
+                          "WEFT_ERR_TIMEOUT; 0 waits forever"},
+    [WEFT_CFG_ALGO] = {"ALGO", CFG_STR, "",
+                       "force an algorithm: ring, rd, rabenseifner, tree or chain (where the "
+                       "collective has it); empty chooses by size"},
+    [WEFT_CFG_CHUNK_BYTES] = {"CHUNK_BYTES", CFG_INT, "256K",
+                              "pipeline slice: ring and chain steps move at most this much"},
+    [WEFT_CFG_RD_MAX_BYTES] = {"RD_MAX_BYTES", CFG_INT, "8K",
+                               "all-reduce and all-gather up to this size use recursive doubling"},
+    [WEFT_CFG_RABENSEIFNER_MAX_BYTES] = {"RABENSEIFNER_MAX_BYTES", CFG_INT, "256K",
+                                         "all-reduce and reduce-scatter up to this size use "
+                                         "Rabenseifner halving-doubling; above it, ring"},
+    [WEFT_CFG_TREE_MAX_BYTES] = {"TREE_MAX_BYTES", CFG_INT, "64K",
+                                 "broadcast and reduce up to this size use a binomial tree; "
+                                 "above it, a pipelined chain"},
+    [WEFT_CFG_SOCKET_IFNAME] = {"SOCKET_IFNAME", CFG_STR, "",
+                                "network interface for bootstrap and sockets; empty picks the "
+                                "first up non-loopback one, else loopback"},
+    [WEFT_CFG_SOCKET_NSOCKS] = {"SOCKET_NSOCKS", CFG_INT, "2",
+                                "TCP connections per peer pair; large messages are striped "
+                                "across them"},
+    [WEFT_CFG_SOCKET_MIN_STRIPE_BYTES] = {"SOCKET_MIN_STRIPE_BYTES", CFG_INT, "64K",
+                                          "messages below this size use one connection"},
+    [WEFT_CFG_HOSTID] = {"HOSTID", CFG_STR, "",
+                         "override the node identity (hostname + boot id); ranks with "
+                         "different ids talk over sockets"},
+    [WEFT_CFG_SHM_DISABLE] = {"SHM_DISABLE", CFG_BOOL, "0",
+                              "1: never use shared memory, even within a node"},
+    [WEFT_CFG_SHM_SLOT_BYTES] = {"SHM_SLOT_BYTES", CFG_INT, "64K",
+                                 "size of one slot of a shared-memory FIFO"},
+    [WEFT_CFG_SHM_NSLOTS] = {"SHM_NSLOTS", CFG_INT, "8", "slots per shared-memory FIFO"},
+    [WEFT_CFG_SHM_SINGLE_COPY] = {"SHM_SINGLE_COPY", CFG_BOOL, "1",
+                                  "1: large intra-node messages are read straight from the "
+                                  "sender's buffer (same process, or process_vm_readv)"},
+    [WEFT_CFG_SHM_SINGLE_COPY_MIN_BYTES] = {"SHM_SINGLE_COPY_MIN_BYTES", CFG_INT, "64K",
+                                            "messages from this size use single copy"},
+    [WEFT_CFG_SPIN_US] = {"SPIN_US", CFG_INT, "50",
+                          "microseconds a waiting rank polls before it starts yielding the CPU"},
+    [WEFT_CFG_CPU_ISA] = {"CPU_ISA", CFG_STR, "auto",
+                           "reduction kernels: auto picks the best the CPU has; generic, avx, "
+                           "avx2 or avx512 force one (falling back if the CPU lacks it)"},
+    [WEFT_CFG_RANK] = {"RANK", CFG_INT, "-1", "weft_comm_init_env: this process's rank"},
+    [WEFT_CFG_NRANKS] = {"NRANKS", CFG_INT, "-1", "weft_comm_init_env: number of ranks"},
+    [WEFT_CFG_ROOT] = {"ROOT", CFG_STR, "",
+                       "weft_comm_init_env: host:port where rank 0 opens the rendezvous"},
+    [WEFT_CFG_SECRET] = {"SECRET", CFG_STR, "",
+                         "weft_comm_init_env: shared secret every connection must present; "
+                         "empty derives one from the launcher's job id"},
+};
+
+typedef struct {
+    int is_set;
+    char str[256];
+    int64_t i;
+    double d;
+} cfg_value_t;
+
+static cfg_value_t values[WEFT_CFG_COUNT];
+static pthread_once_t cfg_once = PTHREAD_ONCE_INIT;
+static pthread_mutex_t cfg_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int parse_int(const char *s, int64_t *out)
+{
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 0);
+    if (errno != 0 || end == s)
+        return -1;
+    int64_t mult = 1;
+    switch (toupper((unsigned char)*end)) {
+    case 'K': mult = 1024; end++; break;
+    case 'M': mult = 1024 * 1024; end++; break;
+    case 'G': mult = 1024 * 1024 * 1024; end++; break;
+    default: break;
+    }
+    if (*end != '\0')
+        return -1;
+    *out = (int64_t)v * mult;
+    return 0;
+}
+
+static int parse_value(const cfg_row_t *row, const char *text, cfg_value_t *v)
+{
+    snprintf(v->str, sizeof(v->str), "%s", text);
+    switch (row->type) {
+    case CFG_STR: return 0;
+    case CFG_INT:
+    case CFG_BOOL: return parse_int(text, &v->i);
+    case CFG_DOUBLE: {
+        char *end;
+        v->d = strtod(text, &end);
+        return (end == text || *end != '\0') ? -1 : 0;
+    }
+    }
+    return -1;
+}
+
+static void load_all(void)
+{
+    pthread_mutex_lock(&cfg_lock);
+    for (int k = 0; k < WEFT_CFG_COUNT; k++) {
+        char env[96];
+        snprintf(env, sizeof(env), "WEFT_%s", table[k].name);
+        const char *text = getenv(env);
+        cfg_value_t v = {0};
+        parse_value(&table[k], table[k].dflt, &v);
+        if (text != NULL) {
+            cfg_value_t user = {.is_set = 1};
+            if (parse_value(&table[k], text, &user) == 0)
+                v = user;
+            else
+                fprintf(stderr, "weft WARN %s=\"%s\" does not parse; using the default %s\n",
+                        env, text, table[k].dflt);
+        }
+        values[k] = v;
+    }
+    pthread_mutex_unlock(&cfg_lock);
+}
+
+static const cfg_value_t *get(weft_cfg_key_t key)
+{
+    pthread_once(&cfg_once, load_all);
+    return &values[key];
+}
+
+int64_t weft__config_int(weft_cfg_key_t key) { return get(key)->i; }
+double weft__config_double(weft_cfg_key_t key) { return get(key)->d; }
+const char *weft__config_str(weft_cfg_key_t key) { return get(key)->str; }
+int weft__config_is_set(weft_cfg_key_t key) { return get(key)->is_set; }
+
+void weft__config_reload(void)
+{
+    pthread_once(&cfg_once, load_all);
+    load_all();
+}
+
+void weft__config_dump(FILE *out)
+{
+    static const char *const type_names[] = {"string", "int", "float", "bool"};
+    fprintf(out, "%-32s %-10s %-8s %-10s %s\n", "variable", "value", "type", "default", "help");
+    for (int k = 0; k < WEFT_CFG_COUNT; k++) {
+        const cfg_value_t *v = get((weft_cfg_key_t)k);
+        char env[96];
+        snprintf(env, sizeof(env), "WEFT_%s", table[k].name);
+        fprintf(out, "%-32s %-10s %-8s %-10s %s\n", env, v->str[0] ? v->str : "\"\"",
+                type_names[table[k].type], table[k].dflt[0] ? table[k].dflt : "\"\"",
+                table[k].help);
+    }
+}
+
+WEFT_EXPORT void weft_config_print(void *file)
+{
+    weft__config_dump(file != NULL ? (FILE *)file : stdout);
+}
