@@ -1,0 +1,129 @@
+/*
+ * algo.c - the table of generators and the size-based choice among them.
+ *
+ * Until the topology-aware tuner lands, the choice is by message size,
+ * with thresholds from the config table (WEFT_RD_MAX_BYTES, ...):
+ *   all-reduce      rd up to RD_MAX, rabenseifner up to RABENSEIFNER_MAX,
+ *                   then ring;
+ *   all-gather      rd while the whole result is up to RD_MAX, then ring;
+ *   reduce-scatter  rabenseifner (halving) up to RABENSEIFNER_MAX, ring;
+ *   broadcast and reduce: tree up to TREE_MAX, then chain.
+ * WEFT_ALGO forces an algorithm for every collective that has it.
+ */
+#include "algo/algo.h"
+#include "reduce/reduce.h"
+#include "util/config.h"
+#include "util/log.h"
+
+#include <string.h>
+
+static const weft_algo_t algos[] = {
+    {"ring", WEFT_COLL_ALLREDUCE, weft__gen_allreduce_ring},
+    {"rd", WEFT_COLL_ALLREDUCE, weft__gen_allreduce_rd},
+    {"rabenseifner", WEFT_COLL_ALLREDUCE, weft__gen_allreduce_rabenseifner},
+    {"ring", WEFT_COLL_ALLGATHER, weft__gen_allgather_ring},
+    {"rd", WEFT_COLL_ALLGATHER, weft__gen_allgather_rd},
+    {"ring", WEFT_COLL_REDUCE_SCATTER, weft__gen_reduce_scatter_ring},
+    {"rabenseifner", WEFT_COLL_REDUCE_SCATTER, weft__gen_reduce_scatter_halving},
+    {"tree", WEFT_COLL_BROADCAST, weft__gen_broadcast_tree},
+    {"chain", WEFT_COLL_BROADCAST, weft__gen_broadcast_chain},
+    {"tree", WEFT_COLL_REDUCE, weft__gen_reduce_tree},
+    {"chain", WEFT_COLL_REDUCE, weft__gen_reduce_chain},
+    {"dissemination", WEFT_COLL_BARRIER, weft__gen_barrier_dissemination},
+    {"direct", WEFT_COLL_SEND, weft__gen_send},
+    {"direct", WEFT_COLL_RECV, weft__gen_recv},
+};
+
+const char *weft__coll_name(weft_coll_t coll)
+{
+    static const char *const names[WEFT_NUM_COLLS] = {
+        "allreduce", "allgather", "reducescatter", "broadcast", "reduce", "send", "recv",
+        "barrier"};
+    return (unsigned)coll < WEFT_NUM_COLLS ? names[coll] : "?";
+}
+
+int weft__algo_list(weft_coll_t coll, const weft_algo_t **out, int max)
+{
+    int k = 0;
+    for (size_t i = 0; i < WEFT_ARRAY_SIZE(algos); i++) {
+        if (algos[i].coll == coll && k < max)
+            out[k++] = &algos[i];
+    }
+    return k;
+}
+
+const weft_algo_t *weft__algo_find(weft_coll_t coll, const char *name)
+{
+    /* "ring" is the chain of broadcast and reduce: the same idea, open. */
+    if ((coll == WEFT_COLL_BROADCAST || coll == WEFT_COLL_REDUCE) && strcmp(name, "ring") == 0)
+        name = "chain";
+    for (size_t i = 0; i < WEFT_ARRAY_SIZE(algos); i++) {
+        if (algos[i].coll == coll && strcmp(algos[i].name, name) == 0)
+            return &algos[i];
+    }
+    return NULL;
+}
+
+static const char *choose_by_size(const weft_coll_args_t *a)
+{
+    uint64_t bytes = a->count * weft__dtype_size(a->dt);
+    uint64_t rd_max = (uint64_t)weft__config_int(WEFT_CFG_RD_MAX_BYTES);
+    uint64_t rab_max = (uint64_t)weft__config_int(WEFT_CFG_RABENSEIFNER_MAX_BYTES);
+    uint64_t tree_max = (uint64_t)weft__config_int(WEFT_CFG_TREE_MAX_BYTES);
+    switch (a->coll) {
+    case WEFT_COLL_ALLREDUCE:
+        return bytes <= rd_max ? "rd" : bytes <= rab_max ? "rabenseifner" : "ring";
+    case WEFT_COLL_ALLGATHER:
+        return bytes * (uint64_t)a->nranks <= rd_max ? "rd" : "ring";
+    case WEFT_COLL_REDUCE_SCATTER:
+        return bytes * (uint64_t)a->nranks <= rab_max ? "rabenseifner" : "ring";
+    case WEFT_COLL_BROADCAST:
+    case WEFT_COLL_REDUCE:
+        return bytes <= tree_max ? "tree" : "chain";
+    case WEFT_COLL_BARRIER: return "dissemination";
+    default: return "direct";
+    }
+}
+
+const weft_algo_t *weft__algo_choose(const weft_coll_args_t *a, const char *forced)
+{
+    if (forced != NULL && forced[0] != '\0') {
+        const weft_algo_t *al = weft__algo_find(a->coll, forced);
+        if (al != NULL)
+            return al;
+    }
+    return weft__algo_find(a->coll, choose_by_size(a));
+}
+
+static void user_buffer_counts(const weft_coll_args_t *a, uint64_t *send_p, uint64_t *recv_p)
+{
+    uint64_t c = a->count, n = (uint64_t)a->nranks;
+    int root = a->rank == a->root;
+    switch (a->coll) {
+    case WEFT_COLL_ALLGATHER: *send_p = c; *recv_p = c * n; break;
+    case WEFT_COLL_REDUCE_SCATTER: *send_p = c * n; *recv_p = c; break;
+    case WEFT_COLL_BROADCAST: *send_p = root ? c : 0; *recv_p = c; break;
+    case WEFT_COLL_REDUCE: *send_p = c; *recv_p = root ? c : 0; break;
+    case WEFT_COLL_SEND: *send_p = c; *recv_p = 0; break;
+    case WEFT_COLL_RECV: *send_p = 0; *recv_p = c; break;
+    case WEFT_COLL_BARRIER: *send_p = 0; *recv_p = 0; break;
+    default: *send_p = c; *recv_p = c; break;
+    }
+}
+
+weft_status_t weft__algo_generate(const weft_algo_t *algo, const weft_coll_args_t *args,
+                                  weft_sched_t *s)
+{
+    uint64_t send_count, recv_count;
+    weft__sched_reset(s, args->rank, args->nranks);
+    user_buffer_counts(args, &send_count, &recv_count);
+    weft__sched_add_buf(s, WEFT_BUF_SEND, args->dt, send_count);
+    weft__sched_add_buf(s, WEFT_BUF_RECV, args->dt, recv_count);
+    if (s->status != WEFT_OK)
+        return s->status;
+    weft_status_t st = algo->gen(args, s);
+    if (st != WEFT_OK)
+        return weft__error(st, "generating the %s schedule of %s (rank %d of %d) failed",
+                           algo->name, weft__coll_name(args->coll), args->rank, args->nranks);
+    return WEFT_OK;
+}

@@ -1,0 +1,177 @@
+/*
+ * test_verify.c - proves every schedule generator with the verifier.
+ *
+ * For every algorithm of every collective: nranks 1..64, counts 0, 1,
+ * n-1, n, n+1, primes and a large one, in-place and out-of-place, SUM and
+ * AVG, several roots, a small pipeline slice (many slices in flight) and a
+ * large one.  Then broken schedules, to show that the verifier rejects
+ * each kind of mistake it claims to catch.
+ *
+ * WEFT_VERIFY_MAX_N limits nranks for a quick run (default 64).
+ */
+#include "algo/verify.h"
+#include "algo/pattern.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int failures, cases;
+
+static void run_case(const weft_algo_t *al, weft_verify_case_t *vc)
+{
+    char msg[512];
+    cases++;
+    if (weft__verify(al, vc, msg, sizeof(msg), NULL) != WEFT_OK) {
+        if (failures++ < 20)
+            fprintf(stderr, "FAIL %s/%s n=%d count=%llu op=%d root=%d slice=%llu inplace=%d: %s\n",
+                    weft__coll_name(al->coll), al->name, vc->nranks,
+                    (unsigned long long)vc->count, vc->op, vc->root,
+                    (unsigned long long)vc->slice, vc->in_place, msg);
+    }
+}
+
+static void sweep_algo(const weft_algo_t *al, int max_n)
+{
+    for (int n = al->coll == WEFT_COLL_SEND ? 2 : 1; n <= max_n; n++) {
+        uint64_t big = n <= 16 ? 10007 : 1009;
+        uint64_t counts[] = {0, 1, (uint64_t)n - 1, (uint64_t)n, (uint64_t)n + 1, 7, 13, 97, big};
+        int roots[] = {0, n - 1, n / 2};
+        weft_op_t ops[] = {WEFT_SUM, WEFT_AVG};
+        int nroots = (al->coll == WEFT_COLL_BROADCAST || al->coll == WEFT_COLL_REDUCE) ? 3 : 1;
+        int nops = (al->coll == WEFT_COLL_ALLGATHER || al->coll == WEFT_COLL_BROADCAST ||
+                    al->coll == WEFT_COLL_BARRIER)
+                       ? 1
+                       : 2;
+        int ncounts = al->coll == WEFT_COLL_BARRIER ? 1 : (int)(sizeof(counts) / sizeof(*counts));
+        for (int ci = 0; ci < ncounts; ci++) {
+            /* A slice that cuts each block into about three pieces (so that
+             * the pipeline has several slices in flight, uneven ones
+             * included), and one larger than any message. */
+            uint64_t slices[] = {counts[ci] / (3 * (uint64_t)n) + 1, 1u << 20};
+            for (int si = 0; si < 2; si++)
+                for (int oi = 0; oi < nops; oi++)
+                    for (int ri = 0; ri < nroots; ri++)
+                        for (int ip = 0; ip < 2; ip++) {
+                            weft_verify_case_t vc = {al->coll, n, counts[ci], ops[oi],
+                                                     roots[ri], slices[si], ip};
+                            run_case(al, &vc);
+                        }
+        }
+    }
+}
+
+/* --- broken generators: each must be rejected --------------------------- */
+
+static weft_status_t gen_double_count(const weft_coll_args_t *a, weft_sched_t *s)
+{
+    /* Ring all-reduce, then every rank adds its own input once more. */
+    weft__gen_allreduce_ring(a, s);
+    int32_t deps[4096];
+    int nd = 0;
+    for (uint32_t i = 0; i < s->nsteps && nd < 4096; i++)
+        deps[nd++] = (int32_t)i;
+    weft__sched_reduce(s, weft__region(1, 0, a->count), weft__region(0, 0, a->count),
+                       weft__region(1, 0, a->count), a->dt, a->op, deps, nd);
+    return s->status;
+}
+
+static weft_status_t gen_race(const weft_coll_args_t *a, weft_sched_t *s)
+{
+    /* Sends the receive buffer while a receive overwrites it, unordered. */
+    int peer = (a->rank + 1) % a->nranks, prev = (a->rank + a->nranks - 1) % a->nranks;
+    weft__sched_copy(s, weft__region(0, 0, a->count), weft__region(1, 0, a->count), a->dt, NULL, 0);
+    weft__sched_send(s, peer, weft__region(1, 0, a->count), a->dt, NULL, 0);
+    weft__sched_recv(s, prev, weft__region(1, 0, a->count), a->dt, NULL, 0);
+    return s->status;
+}
+
+static weft_status_t gen_deadlock(const weft_coll_args_t *a, weft_sched_t *s)
+{
+    /* Every rank waits to receive before it sends: a cycle. */
+    int peer = (a->rank + 1) % a->nranks, prev = (a->rank + a->nranks - 1) % a->nranks;
+    int32_t got = weft__sched_recv(s, prev, weft__region(1, 0, a->count), a->dt, NULL, 0);
+    weft__sched_send(s, peer, weft__region(0, 0, a->count), a->dt, &got, 1);
+    return s->status;
+}
+
+static weft_status_t gen_missing(const weft_coll_args_t *a, weft_sched_t *s)
+{
+    /* Recursive doubling with its last step left out. */
+    weft__gen_allreduce_rd(a, s);
+    if (s->nsteps > 2)
+        s->nsteps -= 2;
+    return s->status;
+}
+
+static weft_status_t gen_size_mismatch(const weft_coll_args_t *a, weft_sched_t *s)
+{
+    int peer = (a->rank + 1) % a->nranks, prev = (a->rank + a->nranks - 1) % a->nranks;
+    uint64_t c = a->count - (a->rank == 0 ? 1 : 0);
+    weft__sched_send(s, peer, weft__region(0, 0, c), a->dt, NULL, 0);
+    weft__sched_recv(s, prev, weft__region(1, 0, a->count), a->dt, NULL, 0);
+    return s->status;
+}
+
+static weft_status_t gen_out_of_bounds(const weft_coll_args_t *a, weft_sched_t *s)
+{
+    weft__sched_copy(s, weft__region(0, 1, a->count), weft__region(1, 0, a->count), a->dt, NULL, 0);
+    return s->status;
+}
+
+static weft_status_t gen_inplace_race(const weft_coll_args_t *a, weft_sched_t *s)
+{
+    /* Correct out-of-place, racy in-place: receives over the input while
+     * sending it. */
+    int peer = (a->rank + 1) % a->nranks;
+    weft__sched_send(s, peer, weft__region(0, 0, a->count), a->dt, NULL, 0);
+    weft__sched_recv_reduce(s, peer, weft__region(0, 0, a->count), weft__region(1, 0, a->count),
+                            a->dt, a->op, NULL, 0);
+    return s->status;
+}
+
+static void expect_rejected(const char *what, const char *why, weft_algo_gen_t gen, int n,
+                            int in_place)
+{
+    weft_algo_t al = {what, WEFT_COLL_ALLREDUCE, gen};
+    weft_verify_case_t vc = {WEFT_COLL_ALLREDUCE, n, 12, WEFT_SUM, 0, 4, in_place};
+    char msg[512];
+    cases++;
+    if (weft__verify(&al, &vc, msg, sizeof(msg), NULL) == WEFT_OK) {
+        failures++;
+        fprintf(stderr, "FAIL the verifier accepted the broken schedule '%s'\n", what);
+    } else if (strstr(msg, why) == NULL) {
+        failures++;
+        fprintf(stderr, "FAIL '%s' rejected for another reason than '%s': %s\n", what, why, msg);
+    } else {
+        printf("rejected %-14s: %s\n", what, msg);
+    }
+}
+
+int main(void)
+{
+    int max_n = getenv("WEFT_VERIFY_MAX_N") ? atoi(getenv("WEFT_VERIFY_MAX_N")) : 64;
+    if (max_n < 1 || max_n > WEFT_VERIFY_MAX_RANKS)
+        max_n = WEFT_VERIFY_MAX_RANKS;
+    for (int c = 0; c < WEFT_NUM_COLLS; c++) {
+        const weft_algo_t *list[8];
+        int k = weft__algo_list((weft_coll_t)c, list, 8);
+        for (int i = 0; i < k; i++) {
+            if (c == WEFT_COLL_RECV)
+                continue; /* proven together with SEND */
+            int before = failures, before_cases = cases;
+            sweep_algo(list[i], c == WEFT_COLL_SEND ? (max_n < 2 ? 1 : max_n) : max_n);
+            printf("%-14s %-14s %6d cases %s\n", weft__coll_name(list[i]->coll), list[i]->name,
+                   cases - before_cases, failures == before ? "proven" : "FAILED");
+        }
+    }
+    expect_rejected("double-count", "twice", gen_double_count, 4, 0);
+    expect_rejected("race", "race", gen_race, 3, 0);
+    expect_rejected("deadlock", "deadlock", gen_deadlock, 3, 0);
+    expect_rejected("missing-step", "output element", gen_missing, 4, 0);
+    expect_rejected("size-mismatch", "expects", gen_size_mismatch, 3, 0);
+    expect_rejected("out-of-bounds", "outside", gen_out_of_bounds, 2, 0);
+    expect_rejected("in-place-race", "race", gen_inplace_race, 2, 1);
+    printf("%d cases, %d failures\n", cases, failures);
+    return failures ? 1 : 0;
+}
