@@ -1,0 +1,140 @@
+/*
+ * comm.c - creating and destroying communicators.
+ *
+ * Init runs in phases, each collective over the ranks:
+ *   1. bootstrap: rendezvous through the id's root (authenticated);
+ *   2. peers: allgather of each rank's node identity and pid; ranks with the
+ *      same node id talk over shared memory, the others over sockets
+ *      (WEFT_SHM_DISABLE=1 sends everything through sockets);
+ *   3. transports: each is created on every rank, in the same order, since
+ *      creation exchanges addresses through the bootstrap.
+ * A failure in any phase frees what the earlier ones built.
+ */
+#include "core/comm.h"
+#include "util/config.h"
+#include "util/log.h"
+#include "util/time.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+typedef struct {
+    char host[WEFT_HOSTID_BYTES];
+    int32_t pid;
+    int32_t reserved;
+} peer_info_t;
+
+static weft_status_t exchange_peers(struct weft_comm *comm, uint64_t deadline)
+{
+    int n = comm->nranks;
+    peer_info_t mine = {{0}, (int32_t)getpid(), 0};
+    weft__host_id(mine.host);
+    memcpy(comm->host, mine.host, WEFT_HOSTID_BYTES);
+    peer_info_t *all = calloc((size_t)n, sizeof(*all));
+    comm->peer_pid = calloc((size_t)n, sizeof(int));
+    comm->peer_host = calloc((size_t)n, WEFT_HOSTID_BYTES);
+    comm->peer_class = calloc((size_t)n, 1);
+    if (all == NULL || !comm->peer_pid || !comm->peer_host || !comm->peer_class) {
+        free(all);
+        return weft__error(WEFT_ERR_NO_MEMORY, "peer tables for %d ranks", n);
+    }
+    weft_status_t st = weft__bootstrap_allgather(comm->bs, &mine, all, sizeof(mine), deadline);
+    if (st != WEFT_OK) {
+        free(all);
+        return st;
+    }
+    int no_shm = weft__config_int(WEFT_CFG_SHM_DISABLE) != 0;
+    comm->local_rank = comm->local_size = comm->nnodes = 0;
+    for (int p = 0; p < n; p++) {
+        all[p].host[WEFT_HOSTID_BYTES - 1] = '\0';
+        memcpy(comm->peer_host + (size_t)p * WEFT_HOSTID_BYTES, all[p].host, WEFT_HOSTID_BYTES);
+        comm->peer_pid[p] = all[p].pid;
+        int same = strcmp(all[p].host, mine.host) == 0;
+        comm->peer_class[p] = same && !no_shm ? WEFT_TP_SHM : WEFT_TP_SOCKET;
+        if (same) {
+            if (p < comm->rank)
+                comm->local_rank++;
+            comm->local_size++;
+        }
+        int first = 1;
+        for (int q = 0; q < p && first; q++)
+            first = strcmp(all[q].host, all[p].host) != 0;
+        comm->nnodes += first;
+    }
+    free(all);
+    return WEFT_OK;
+}
+
+static weft_status_t create_transports(struct weft_comm *comm, uint64_t deadline)
+{
+    static const weft_transport_ops_t *const kinds[WEFT_NUM_TP] = {
+        [WEFT_TP_SHM] = &weft__shm_ops, [WEFT_TP_SOCKET] = &weft__socket_ops};
+    uint8_t *use = malloc((size_t)comm->nranks);
+    if (use == NULL)
+        return weft__error(WEFT_ERR_NO_MEMORY, "transport setup");
+    weft_status_t st = WEFT_OK;
+    for (int t = 0; t < WEFT_NUM_TP && st == WEFT_OK; t++) {
+        for (int p = 0; p < comm->nranks; p++)
+            use[p] = p != comm->rank && comm->peer_class[p] == t;
+        weft_tctx_t ctx = {comm->rank,      comm->nranks,    comm->bs, comm->secret, use,
+                           comm->peer_pid, comm->peer_host, deadline};
+        st = kinds[t]->create(&ctx, &comm->tp[t]);
+    }
+    free(use);
+    return st;
+}
+
+void weft__comm_free(struct weft_comm *comm)
+{
+    if (comm == NULL)
+        return;
+    for (int t = 0; t < WEFT_NUM_TP; t++) {
+        if (comm->tp[t] != NULL)
+            comm->tp[t]->ops->destroy(comm->tp[t]);
+    }
+    if (comm->bs != NULL)
+        weft__bootstrap_destroy(comm->bs);
+    weft__sched_free(&comm->sched);
+    weft__sched_free(&comm->part);
+    weft__exec_free(&comm->exec);
+    free(comm->base);
+    free(comm->scratch);
+    free(comm->peer_pid);
+    free(comm->peer_host);
+    free(comm->peer_class);
+    free(comm);
+}
+
+weft_status_t weft__comm_create(int nranks, const weft_unique_id_t *id, int rank,
+                                struct weft_comm **comm_p)
+{
+    struct weft_comm *comm = calloc(1, sizeof(*comm));
+    if (comm == NULL)
+        return weft__error(WEFT_ERR_NO_MEMORY, "communicator");
+    comm->rank = rank;
+    comm->nranks = nranks;
+    comm->timeout_s = weft__config_double(WEFT_CFG_TIMEOUT);
+    weft__sched_init(&comm->sched, rank, nranks);
+    weft__sched_init(&comm->part, rank, nranks);
+    weft__log_set_context(rank, nranks);
+    uint64_t deadline = weft__deadline_after(comm->timeout_s);
+    weft_status_t st = weft__bootstrap_init(id, rank, nranks, deadline, &comm->bs);
+    if (st == WEFT_OK) {
+        memcpy(comm->secret, weft__bootstrap_secret(comm->bs), WEFT_SECRET_BYTES);
+        st = exchange_peers(comm, deadline);
+    }
+    if (st == WEFT_OK)
+        st = create_transports(comm, deadline);
+    if (st == WEFT_OK)
+        st = weft__comm_register(comm);
+    if (st != WEFT_OK) {
+        weft__comm_free(comm);
+        return weft__error_keep(st, "rank %d of %d could not join the communicator", rank,
+                                nranks);
+    }
+    WEFT_INFO("rank %d/%d joined: node %d of %d, %d local ranks", rank, nranks,
+              comm->local_rank, comm->nnodes, comm->local_size);
+    *comm_p = comm;
+    return WEFT_OK;
+}

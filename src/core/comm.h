@@ -1,0 +1,64 @@
+/*
+ * comm.h - the communicator and the internal calls of src/core.
+ */
+#ifndef WEFT_CORE_COMM_H
+#define WEFT_CORE_COMM_H
+
+#include "algo/algo.h"
+#include "bootstrap/bootstrap.h"
+#include "core/exec.h"
+#include "transport/transport.h"
+
+enum { WEFT_TP_SHM, WEFT_TP_SOCKET, WEFT_NUM_TP };
+
+struct weft_comm {
+    int rank, nranks;
+    weft_bootstrap_t *bs;
+    uint8_t secret[WEFT_SECRET_BYTES];
+    double timeout_s;
+    char host[WEFT_HOSTID_BYTES];
+    int nnodes, local_rank, local_size; /* from the host ids */
+    int *peer_pid;
+    char *peer_host;     /* nranks * WEFT_HOSTID_BYTES */
+    uint8_t *peer_class; /* per peer: WEFT_TP_SHM or WEFT_TP_SOCKET */
+    weft_transport_t *tp[WEFT_NUM_TP];
+    /* Execution state, reused from call to call. */
+    weft_sched_t sched, part;
+    weft_exec_t exec;
+    void **base;
+    uint32_t base_cap;
+    void *scratch;
+    size_t scratch_bytes;
+    uint64_t seq; /* collectives issued */
+    const char *last_algo;
+    weft_status_t error; /* sticky: set when a collective failed */
+    char error_msg[256];
+};
+
+/* One call, as recorded for a group or run at once. */
+typedef struct {
+    struct weft_comm *comm;
+    weft_coll_args_t args;
+    const void *sendbuf;
+    void *recvbuf;
+} weft_op_desc_t;
+
+/* comm_registry.c: which pointers are live communicators. */
+weft_status_t weft__comm_register(struct weft_comm *comm);
+void weft__comm_unregister(struct weft_comm *comm);
+/* WEFT_OK if comm is live; otherwise an error naming `comm`. */
+weft_status_t weft__comm_check(struct weft_comm *comm);
+
+/* run.c: runs ops (of one or several communicators) to completion. */
+weft_status_t weft__run_ops(weft_op_desc_t *ops, int nops);
+
+/* group.c */
+int weft__group_active(void);
+weft_status_t weft__group_enqueue(const weft_op_desc_t *op);
+
+/* comm.c */
+weft_status_t weft__comm_create(int nranks, const weft_unique_id_t *id, int rank,
+                                struct weft_comm **comm_p);
+void weft__comm_free(struct weft_comm *comm);
+
+#endif

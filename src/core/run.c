@@ -1,0 +1,230 @@
+/*
+ * run.c - turning calls into schedules and driving them to completion.
+ *
+ * Calls on one communicator (one call, or all the calls of a group) become
+ * one schedule: each call's generated schedule is appended, buffers tagged
+ * with the call they belong to.  Several communicators (a group spanning
+ * the ranks of weft_comm_init_all) run side by side, the calling thread
+ * progressing each in turn.
+ *
+ * Waiting: a thread that finds nothing to do polls for WEFT_SPIN_US, then
+ * yields the CPU on each round, then sleeps 50 us at a time: ranks are often
+ * threads or processes oversubscribing the cores, and a spinning rank would
+ * steal the core its peer needs.  Every wait ends at the deadline
+ * (WEFT_TIMEOUT) with WEFT_ERR_TIMEOUT and the pending steps named.
+ */
+#include "core/comm.h"
+#include "reduce/reduce.h"
+#include "util/config.h"
+#include "util/log.h"
+#include "util/time.h"
+
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static weft_status_t generate_op(weft_op_desc_t *op, weft_sched_t *into)
+{
+    const weft_algo_t *al = weft__algo_choose(&op->args, weft__config_str(WEFT_CFG_ALGO));
+    if (al == NULL)
+        return weft__error(WEFT_ERR_INTERNAL, "no algorithm for %s",
+                           weft__coll_name(op->args.coll));
+    op->comm->last_algo = al->name;
+    return weft__algo_generate(al, &op->args, into);
+}
+
+/* Builds comm's schedule from its ops and binds every buffer. */
+static weft_status_t prepare_comm(struct weft_comm *comm, weft_op_desc_t *ops, int nops)
+{
+    weft_status_t st = WEFT_OK;
+    if (nops == 1) {
+        st = generate_op(&ops[0], &comm->sched);
+    } else {
+        weft__sched_reset(&comm->sched, comm->rank, comm->nranks);
+        for (int i = 0; i < nops && st == WEFT_OK; i++) {
+            st = generate_op(&ops[i], &comm->part);
+            if (st == WEFT_OK)
+                st = weft__sched_append(&comm->sched, &comm->part, (uint16_t)i);
+        }
+    }
+    if (st != WEFT_OK)
+        return st;
+    weft_sched_t *s = &comm->sched;
+    size_t scratch = 0;
+    for (uint32_t b = 0; b < s->nbufs; b++) {
+        if (s->bufs[b].kind == WEFT_BUF_SCRATCH)
+            scratch += WEFT_ALIGN_UP(s->bufs[b].count * weft__dtype_size(s->bufs[b].dtype), 64);
+    }
+    if (scratch > comm->scratch_bytes) {
+        free(comm->scratch);
+        comm->scratch = NULL;
+        comm->scratch_bytes = 0;
+        if (posix_memalign(&comm->scratch, 64, scratch) != 0)
+            return weft__error(WEFT_ERR_NO_MEMORY, "%zu bytes of scratch memory", scratch);
+        comm->scratch_bytes = scratch;
+    }
+    if (s->nbufs > comm->base_cap) {
+        void **nb = realloc(comm->base, s->nbufs * sizeof(void *));
+        if (nb == NULL)
+            return weft__error(WEFT_ERR_NO_MEMORY, "buffer table");
+        comm->base = nb;
+        comm->base_cap = s->nbufs;
+    }
+    size_t at = 0;
+    for (uint32_t b = 0; b < s->nbufs; b++) {
+        const weft_sched_buf_t *sb = &s->bufs[b];
+        const weft_op_desc_t *op = &ops[sb->group];
+        if (sb->kind == WEFT_BUF_SEND) {
+            comm->base[b] = (void *)op->sendbuf;
+        } else if (sb->kind == WEFT_BUF_RECV) {
+            comm->base[b] = op->recvbuf;
+        } else {
+            comm->base[b] = (char *)comm->scratch + at;
+            at += WEFT_ALIGN_UP(sb->count * weft__dtype_size(sb->dtype), 64);
+        }
+    }
+    return weft__exec_start(&comm->exec, comm, s, comm->base);
+}
+
+static void idle_wait(uint64_t idle_ns, uint64_t spin_ns)
+{
+    if (idle_ns < spin_ns) {
+        for (int i = 0; i < 64; i++)
+            weft__cpu_relax();
+    } else if (idle_ns < spin_ns + 1000000) {
+        sched_yield();
+    } else {
+        struct timespec ts = {0, 50000};
+        nanosleep(&ts, NULL);
+    }
+}
+
+/* Marks comm failed, cancels its transports' requests, records why. */
+static weft_status_t fail_comm(struct weft_comm *comm, weft_status_t st, const char *what)
+{
+    for (int t = 0; t < WEFT_NUM_TP; t++) {
+        if (comm->tp[t] != NULL)
+            comm->tp[t]->ops->cancel_all(comm->tp[t], st);
+    }
+    if (comm->error == WEFT_OK) {
+        comm->error = st;
+        snprintf(comm->error_msg, sizeof(comm->error_msg), "%s", what);
+    }
+    return st;
+}
+
+static weft_status_t timeout_error(struct weft_comm *comm, const weft_op_desc_t *op)
+{
+    char pending[256];
+    weft__exec_describe_pending(&comm->exec, pending, sizeof(pending));
+    return weft__error(WEFT_ERR_TIMEOUT,
+                       "rank %d/%d: %s #%llu (%s, %llu x %s) did not complete within %.1f s "
+                       "(WEFT_TIMEOUT); waiting on %s", comm->rank, comm->nranks,
+                       weft__coll_name(op->args.coll), (unsigned long long)comm->seq,
+                       comm->last_algo ? comm->last_algo : "?",
+                       (unsigned long long)op->args.count, weft__dtype_name(op->args.dt),
+                       comm->timeout_s, pending);
+}
+
+/* Drives the prepared executors of comms[0..n) until all are done. */
+static weft_status_t drive(struct weft_comm **comms, weft_op_desc_t **first_op, int n)
+{
+    double timeout = 0;
+    for (int i = 0; i < n; i++)
+        timeout = WEFT_MAX(timeout, comms[i]->timeout_s);
+    uint64_t deadline = weft__deadline_after(timeout);
+    uint64_t spin_ns = (uint64_t)weft__config_int(WEFT_CFG_SPIN_US) * 1000, idle_since = 0;
+    int left = n;
+    weft_status_t result = WEFT_OK;
+    uint8_t *finished = calloc((size_t)n, 1);
+    if (finished == NULL)
+        return weft__error(WEFT_ERR_NO_MEMORY, "group state");
+    while (left > 0) {
+        int moved = 0;
+        for (int i = 0; i < n; i++) {
+            if (finished[i])
+                continue;
+            int m = 0;
+            weft_status_t st = weft__exec_progress(&comms[i]->exec, &m);
+            moved |= m;
+            if (st == WEFT_IN_PROGRESS)
+                continue;
+            finished[i] = 1;
+            left--;
+            if (st != WEFT_OK) {
+                fail_comm(comms[i], st, weft_last_error());
+                result = result == WEFT_OK ? st : result;
+            }
+        }
+        if (left == 0)
+            break;
+        uint64_t now = weft__now_ns();
+        if (moved) {
+            idle_since = now;
+            continue;
+        }
+        if (deadline != UINT64_MAX && now >= deadline) {
+            for (int i = 0; i < n; i++) {
+                if (finished[i])
+                    continue;
+                weft_status_t st = timeout_error(comms[i], first_op[i]);
+                fail_comm(comms[i], st, weft_last_error());
+                result = result == WEFT_OK ? st : result;
+            }
+            break;
+        }
+        idle_wait(now - (idle_since ? idle_since : (idle_since = now)), spin_ns);
+    }
+    free(finished);
+    return result;
+}
+
+weft_status_t weft__run_ops(weft_op_desc_t *ops, int nops)
+{
+    struct weft_comm *one_comm[1];
+    weft_op_desc_t *one_first[1];
+    struct weft_comm **comms = one_comm;
+    weft_op_desc_t **first = one_first;
+    int ncomms = 0;
+    if (nops > 1) {
+        comms = malloc((size_t)nops * sizeof(*comms));
+        first = malloc((size_t)nops * sizeof(*first));
+        if (comms == NULL || first == NULL) {
+            free(comms);
+            free(first);
+            return weft__error(WEFT_ERR_NO_MEMORY, "group of %d calls", nops);
+        }
+    }
+    /* Stable partition by communicator, keeping each one's call order. */
+    weft_status_t st = WEFT_OK;
+    for (int i = 0; i < nops && st == WEFT_OK; i++) {
+        int seen = 0;
+        for (int c = 0; c < ncomms; c++)
+            seen |= comms[c] == ops[i].comm;
+        if (seen)
+            continue;
+        int k = 0;
+        for (int j = i; j < nops; j++) {
+            if (ops[j].comm == ops[i].comm) {
+                weft_op_desc_t tmp = ops[j];
+                memmove(&ops[i + k + 1], &ops[i + k], (size_t)(j - i - k) * sizeof(*ops));
+                ops[i + k] = tmp;
+                k++;
+            }
+        }
+        ops[i].comm->seq += (uint64_t)k;
+        comms[ncomms] = ops[i].comm;
+        first[ncomms++] = &ops[i];
+        st = prepare_comm(ops[i].comm, &ops[i], k);
+        i += k - 1;
+    }
+    if (st == WEFT_OK)
+        st = drive(comms, first, ncomms);
+    if (comms != one_comm) {
+        free(comms);
+        free(first);
+    }
+    return st;
+}

@@ -1,0 +1,369 @@
+/*
+ * shm.c - the shared-memory transport: requests, channels and progress
+ * (the memory layout and its ordering rules are in shm.h).
+ *
+ * Each served peer has a queue of sends and a queue of receives; only the
+ * head of each queue moves, which gives the in-order matching the executor
+ * relies on.  A local peer in another process that stops moving is checked
+ * for liveness every 100 ms; a dead one fails its requests with
+ * WEFT_ERR_REMOTE instead of leaving them to the timeout.
+ */
+#define _GNU_SOURCE
+#include "transport/shm/shm.h"
+#include "util/config.h"
+#include "util/log.h"
+#include "util/time.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
+
+#define LIVENESS_PERIOD_NS 100000000ull
+
+enum { REQ_SENT = 0, REQ_TICKET = 1, REQ_MODE = 2, REQ_STARTED = 3 };
+enum { MODE_EAGER = 1, MODE_SINGLE_COPY = 2 };
+
+static void enqueue(weft_treq_t **head, weft_treq_t **tail, weft_treq_t *req)
+{
+    req->next = NULL;
+    if (*tail != NULL)
+        (*tail)->next = req;
+    else
+        *head = req;
+    *tail = req;
+}
+
+static weft_treq_t *dequeue(weft_treq_t **head, weft_treq_t **tail)
+{
+    weft_treq_t *req = *head;
+    *head = req->next;
+    if (*head == NULL)
+        *tail = NULL;
+    return req;
+}
+
+static void fail_peer(shm_peer_t *pe, weft_status_t st)
+{
+    pe->broken = 1;
+    pe->send_cursor = NULL;
+    while (pe->sendq != NULL)
+        weft__treq_finish(dequeue(&pe->sendq, &pe->sendq_tail), st);
+    while (pe->recvq != NULL)
+        weft__treq_finish(dequeue(&pe->recvq, &pe->recvq_tail), st);
+}
+
+static void deliver(weft_treq_t *req, size_t off, const void *data, size_t len)
+{
+    if (req->consume != NULL)
+        req->consume(req, off, data, len);
+    else if (len > 0)
+        memcpy((char *)req->buf + off, data, len);
+}
+
+/* --- sender ------------------------------------------------------------- */
+
+static int send_eager(shm_t *t, shm_peer_t *pe, weft_treq_t *req)
+{
+    shm_chan_t *c = pe->out;
+    uint64_t head = atomic_load_explicit(&c->head, memory_order_relaxed);
+    int moved = 0;
+    while (req->priv[REQ_SENT] < req->bytes || !req->priv[REQ_STARTED]) {
+        if (head - pe->tail_cache >= t->nslots) {
+            pe->tail_cache = atomic_load_explicit(&c->tail, memory_order_acquire);
+            if (head - pe->tail_cache >= t->nslots)
+                break; /* ring full: the receiver has not caught up */
+        }
+        size_t sent = req->priv[REQ_SENT], len = WEFT_MIN(t->slot_bytes, req->bytes - sent);
+        shm_slot_hdr_t *h = shm_slot(t, c, head);
+        h->kind = SHM_SLOT_EAGER;
+        h->msg_bytes = req->bytes;
+        h->off = sent;
+        h->len = len;
+        if (len > 0)
+            memcpy(h + 1, (const char *)req->buf + sent, len);
+        /* Publish: the slot's contents are visible before the new head. */
+        atomic_store_explicit(&c->head, ++head, memory_order_release);
+        req->priv[REQ_SENT] = sent + len;
+        req->priv[REQ_STARTED] = 1;
+        moved = 1;
+    }
+    return moved;
+}
+
+/* Publishes the descriptor slot of a single-copy message. */
+static int send_single_copy(shm_t *t, shm_peer_t *pe, weft_treq_t *req)
+{
+    shm_chan_t *c = pe->out;
+    uint64_t head = atomic_load_explicit(&c->head, memory_order_relaxed);
+    if (head - pe->tail_cache >= t->nslots) {
+        pe->tail_cache = atomic_load_explicit(&c->tail, memory_order_acquire);
+        if (head - pe->tail_cache >= t->nslots)
+            return 0;
+    }
+    shm_slot_hdr_t *h = shm_slot(t, c, head);
+    h->kind = SHM_SLOT_SINGLE_COPY;
+    h->msg_bytes = req->bytes;
+    h->off = 0;
+    h->len = req->bytes;
+    h->src_addr = (uint64_t)(uintptr_t)req->buf;
+    atomic_store_explicit(&c->head, head + 1, memory_order_release);
+    req->priv[REQ_TICKET] = ++pe->rndv_posted;
+    req->priv[REQ_STARTED] = 1;
+    req->priv[REQ_SENT] = req->bytes;
+    return 1;
+}
+
+static int published(const weft_treq_t *req)
+{
+    return req->priv[REQ_STARTED] && req->priv[REQ_SENT] >= req->bytes;
+}
+
+/* Two passes: publish queued messages in order as far as slots allow (a
+ * partly published eager message holds back those behind it), then
+ * complete from the front: an eager message once published, a single-copy
+ * one once the receiver has read it.  Several single-copy messages can be
+ * in flight, so the receiver never waits for the sender to notice an ack. */
+static int send_progress(shm_t *t, shm_peer_t *pe)
+{
+    int moved = 0;
+    while (pe->send_cursor != NULL) {
+        weft_treq_t *req = pe->send_cursor;
+        if (req->priv[REQ_MODE] == 0)
+            req->priv[REQ_MODE] = pe->single_copy && req->bytes >= t->single_copy_min
+                                      ? MODE_SINGLE_COPY
+                                      : MODE_EAGER;
+        moved |= req->priv[REQ_MODE] == MODE_EAGER ? send_eager(t, pe, req)
+                                                   : send_single_copy(t, pe, req);
+        if (!published(req))
+            break;
+        pe->send_cursor = req->next;
+    }
+    uint64_t acked = atomic_load_explicit(&pe->out->rndv_done, memory_order_acquire);
+    while (pe->sendq != NULL && pe->sendq != pe->send_cursor) {
+        weft_treq_t *req = pe->sendq;
+        if (req->priv[REQ_MODE] == MODE_SINGLE_COPY && acked < req->priv[REQ_TICKET])
+            break;
+        t->counters.sent += req->bytes;
+        weft__treq_finish(dequeue(&pe->sendq, &pe->sendq_tail), WEFT_OK);
+        moved = 1;
+    }
+    return moved;
+}
+
+/* --- receiver ----------------------------------------------------------- */
+
+/* Reads the sender's buffer directly: a pointer within one process,
+ * process_vm_readv across processes (through the bounce buffer when the
+ * data is to be reduced rather than stored). */
+static weft_status_t single_copy_read(shm_t *t, shm_peer_t *pe, weft_treq_t *req, uint64_t src)
+{
+    if (pe->same_process) {
+        deliver(req, 0, (const void *)(uintptr_t)src, req->bytes);
+        return WEFT_OK;
+    }
+    if (req->consume != NULL && t->bounce == NULL) {
+        t->bounce_bytes = 256 * 1024;
+        t->bounce = malloc(t->bounce_bytes);
+        if (t->bounce == NULL)
+            return WEFT_ERR_NO_MEMORY;
+    }
+    size_t off = 0;
+    while (off < req->bytes) {
+        size_t len = req->bytes - off;
+        char *into = (char *)req->buf + off;
+        if (req->consume != NULL) {
+            len = WEFT_MIN(len, t->bounce_bytes);
+            into = t->bounce;
+        }
+        struct iovec local = {into, len};
+        struct iovec remote = {(void *)(uintptr_t)(src + off), len};
+        ssize_t got = process_vm_readv(pe->pid, &local, 1, &remote, 1, 0);
+        if (got <= 0)
+            return errno == ESRCH ? WEFT_ERR_REMOTE : WEFT_ERR_SYSTEM;
+        if (req->consume != NULL)
+            req->consume(req, off, t->bounce, (size_t)got);
+        off += (size_t)got;
+    }
+    return WEFT_OK;
+}
+
+static weft_status_t size_mismatch(shm_t *t, int p, const weft_treq_t *req, uint64_t got)
+{
+    return weft__error(WEFT_ERR_INVALID_USAGE,
+                       "rank %d: a message of %llu bytes arrived from rank %d where a receive "
+                       "of %zu bytes was posted: the ranks disagree on the collective's count, "
+                       "datatype or order", t->rank, (unsigned long long)got, p, req->bytes);
+}
+
+static int recv_progress(shm_t *t, int p)
+{
+    shm_peer_t *pe = &t->peers[p];
+    shm_chan_t *c = pe->in;
+    uint64_t tail = atomic_load_explicit(&c->tail, memory_order_relaxed);
+    uint64_t head = atomic_load_explicit(&c->head, memory_order_acquire);
+    int moved = 0;
+    while (pe->recvq != NULL && tail < head) {
+        weft_treq_t *req = pe->recvq;
+        shm_slot_hdr_t *h = shm_slot(t, c, tail);
+        if (h->msg_bytes != req->bytes) {
+            fail_peer(pe, size_mismatch(t, p, req, h->msg_bytes));
+            return 1;
+        }
+        weft_status_t st = WEFT_OK;
+        if (h->kind == SHM_SLOT_EAGER) {
+            deliver(req, h->off, h + 1, h->len);
+            req->done_bytes += h->len;
+        } else {
+            st = single_copy_read(t, pe, req, h->src_addr);
+            req->done_bytes = req->bytes;
+            atomic_fetch_add_explicit(&c->rndv_done, 1, memory_order_release);
+        }
+        /* Free the slot only after its data has been consumed. */
+        atomic_store_explicit(&c->tail, ++tail, memory_order_release);
+        moved = 1;
+        if (st != WEFT_OK) {
+            fail_peer(pe, weft__error(st, "rank %d: reading rank %d's buffer failed", t->rank, p));
+            return 1;
+        }
+        if (req->done_bytes >= req->bytes) {
+            t->counters.recv += req->bytes;
+            weft__treq_finish(dequeue(&pe->recvq, &pe->recvq_tail), WEFT_OK);
+        }
+    }
+    return moved;
+}
+
+/* --- ops ---------------------------------------------------------------- */
+
+static void check_liveness(shm_t *t)
+{
+    uint64_t now = weft__now_ns();
+    if (now - t->last_liveness_ns < LIVENESS_PERIOD_NS)
+        return;
+    t->last_liveness_ns = now;
+    for (int i = 0; i < t->nserved; i++) {
+        shm_peer_t *pe = &t->peers[t->served[i]];
+        if (pe->same_process || (pe->sendq == NULL && pe->recvq == NULL))
+            continue;
+        if (kill(pe->pid, 0) != 0 && errno == ESRCH)
+            fail_peer(pe, weft__error(WEFT_ERR_REMOTE, "rank %d: local peer rank %d (pid %d) "
+                                      "has exited", t->rank, t->served[i], (int)pe->pid));
+    }
+}
+
+static weft_status_t shm_progress(weft_transport_t *tp, int *progressed_p)
+{
+    shm_t *t = (shm_t *)tp;
+    int moved = 0;
+    for (int i = 0; i < t->nserved; i++) {
+        int p = t->served[i];
+        if (t->peers[p].sendq != NULL)
+            moved |= send_progress(t, &t->peers[p]);
+        if (t->peers[p].recvq != NULL)
+            moved |= recv_progress(t, p);
+    }
+    if (!moved)
+        check_liveness(t);
+    *progressed_p = moved;
+    return WEFT_OK;
+}
+
+static weft_status_t post(shm_t *t, int peer, weft_treq_t *req, int is_send)
+{
+    shm_peer_t *pe = &t->peers[peer];
+    if (pe->out == NULL)
+        return weft__error(WEFT_ERR_INTERNAL, "shm: rank %d is not a local peer of %d", peer,
+                           t->rank);
+    memset(req->priv, 0, sizeof(req->priv));
+    req->done_bytes = 0;
+    if (pe->broken)
+        return weft__error(WEFT_ERR_REMOTE, "shm: the channel with rank %d failed earlier", peer);
+    if (is_send) {
+        enqueue(&pe->sendq, &pe->sendq_tail, req);
+        if (pe->send_cursor == NULL)
+            pe->send_cursor = req;
+    }
+    else
+        enqueue(&pe->recvq, &pe->recvq_tail, req);
+    return WEFT_OK;
+}
+
+static weft_status_t shm_isend(weft_transport_t *tp, int peer, weft_treq_t *req)
+{
+    return post((shm_t *)tp, peer, req, 1);
+}
+
+static weft_status_t shm_irecv(weft_transport_t *tp, int peer, weft_treq_t *req)
+{
+    return post((shm_t *)tp, peer, req, 0);
+}
+
+static void shm_cancel_all(weft_transport_t *tp, weft_status_t status)
+{
+    shm_t *t = (shm_t *)tp;
+    for (int i = 0; i < t->nserved; i++) {
+        shm_peer_t *pe = &t->peers[t->served[i]];
+        if (pe->sendq != NULL || pe->recvq != NULL)
+            fail_peer(pe, status);
+    }
+}
+
+static void shm_counters(weft_transport_t *tp, weft_tcounters_t *c_p)
+{
+    *c_p = ((shm_t *)tp)->counters;
+}
+
+static void shm_destroy(weft_transport_t *tp)
+{
+    shm_t *t = (shm_t *)tp;
+    if (t == NULL)
+        return;
+    weft__shm_teardown(t);
+    free(t->peers);
+    free(t->served);
+    free(t->bounce);
+    free(t);
+}
+
+static weft_status_t shm_create(const weft_tctx_t *ctx, weft_transport_t **tp_p)
+{
+    shm_t *t = calloc(1, sizeof(*t));
+    if (t == NULL)
+        return weft__error(WEFT_ERR_NO_MEMORY, "shm transport");
+    t->base.ops = &weft__shm_ops;
+    t->rank = ctx->rank;
+    t->nranks = ctx->nranks;
+    t->nslots = (uint64_t)WEFT_MAX(2, weft__config_int(WEFT_CFG_SHM_NSLOTS));
+    t->slot_bytes = WEFT_ALIGN_UP((uint64_t)WEFT_MAX(64, weft__config_int(WEFT_CFG_SHM_SLOT_BYTES)), 64);
+    t->single_copy_min = (uint64_t)weft__config_int(WEFT_CFG_SHM_SINGLE_COPY_MIN_BYTES);
+    t->peers = calloc((size_t)ctx->nranks, sizeof(*t->peers));
+    t->served = calloc((size_t)ctx->nranks, sizeof(*t->served));
+    if (t->peers == NULL || t->served == NULL) {
+        shm_destroy(&t->base);
+        return weft__error(WEFT_ERR_NO_MEMORY, "shm transport for %d ranks", ctx->nranks);
+    }
+    for (int p = 0; p < ctx->nranks; p++) {
+        if (ctx->use_peer[p])
+            t->served[t->nserved++] = p;
+    }
+    weft_status_t st = weft__shm_setup(t, ctx);
+    if (st != WEFT_OK) {
+        shm_destroy(&t->base);
+        return st;
+    }
+    *tp_p = &t->base;
+    return WEFT_OK;
+}
+
+const weft_transport_ops_t weft__shm_ops = {
+    .name = "shm",
+    .create = shm_create,
+    .isend = shm_isend,
+    .irecv = shm_irecv,
+    .progress = shm_progress,
+    .cancel_all = shm_cancel_all,
+    .counters = shm_counters,
+    .destroy = shm_destroy,
+};

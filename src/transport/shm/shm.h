@@ -1,0 +1,115 @@
+/*
+ * shm.h - the shared-memory transport's internals.
+ *
+ * Each rank owns one segment (POSIX shm) holding an inbound channel per
+ * rank; the sender s of a pair writes channel s of the receiver's segment.
+ * A channel is a single-producer single-consumer ring of slots:
+ *
+ *   head       slots published by the sender   (own cache line)
+ *   tail       slots consumed by the receiver  (own cache line)
+ *   rndv_done  single-copy reads finished      (own cache line)
+ *   slots[nslots], each a 64-byte header and slot_bytes of data
+ *
+ * The sender fills a slot, then publishes it with a release store of head;
+ * the receiver reads head with acquire, consumes the slot, and frees it
+ * with a release store of tail.  Small messages are copied through slots
+ * (eager).  A message of at least WEFT_SHM_SINGLE_COPY_MIN_BYTES takes one
+ * slot that names the sender's buffer: the receiver copies (or reduces)
+ * straight out of it, through a plain pointer when both ranks share a
+ * process and process_vm_readv() across processes, then bumps rndv_done,
+ * which is when the sender's request completes.
+ *
+ * The segment is unlinked once every local peer has mapped it, so nothing
+ * stays in /dev/shm even if the job is killed.
+ */
+#ifndef WEFT_TRANSPORT_SHM_H
+#define WEFT_TRANSPORT_SHM_H
+
+#include "transport/transport.h"
+#include "util/compiler.h"
+
+#include <stdatomic.h>
+#include <sys/types.h>
+
+#define WEFT_SHM_MAGIC 0x574546545348ull /* "WEFTSH" */
+
+enum { SHM_SLOT_EAGER = 1, SHM_SLOT_SINGLE_COPY = 2 };
+
+typedef struct {
+    uint32_t kind;
+    uint32_t reserved;
+    uint64_t msg_bytes; /* size of the whole message */
+    uint64_t off;       /* eager: where this slot's data goes in the message */
+    uint64_t len;       /* eager: bytes in this slot */
+    uint64_t src_addr;  /* single copy: the sender's buffer, in its process */
+    uint8_t pad[24];
+} shm_slot_hdr_t;
+
+typedef struct {
+    _Alignas(WEFT_CACHE_LINE) _Atomic uint64_t head;
+    _Alignas(WEFT_CACHE_LINE) _Atomic uint64_t tail;
+    _Alignas(WEFT_CACHE_LINE) _Atomic uint64_t rndv_done;
+    _Alignas(WEFT_CACHE_LINE) uint8_t slots[];
+} shm_chan_t;
+
+typedef struct {
+    uint64_t magic;
+    uint64_t owner_token;
+    int32_t owner_rank, nranks;
+    uint64_t nslots, slot_bytes, chan_bytes;
+} shm_seg_hdr_t;
+
+/* What each rank publishes at setup. */
+typedef struct {
+    uint64_t token;    /* random per process: equal tokens share a process */
+    uint64_t seg_addr; /* where the owner mapped its segment (CMA probe) */
+    int32_t pid;
+    int32_t has_seg;
+    uint64_t nslots, slot_bytes, seg_bytes;
+    char name[48];
+} shm_blob_t;
+
+typedef struct {
+    shm_chan_t *out;          /* our channel in the peer's segment */
+    shm_chan_t *in;           /* the peer's channel in our segment */
+    void *peer_seg;           /* the peer's mapped segment */
+    size_t peer_seg_bytes;
+    pid_t pid;
+    int same_process, single_copy;
+    uint64_t tail_cache;      /* sender: last tail read */
+    uint64_t rndv_posted;     /* sender: single-copy messages posted */
+    weft_treq_t *sendq, *sendq_tail, *recvq, *recvq_tail;
+    weft_treq_t *send_cursor; /* first queued send not yet fully published */
+    int broken;
+} shm_peer_t;
+
+typedef struct {
+    weft_transport_t base;
+    int rank, nranks;
+    shm_peer_t *peers;
+    int *served;
+    int nserved;
+    void *seg;
+    size_t seg_bytes;
+    uint64_t nslots, slot_bytes, single_copy_min;
+    void *bounce;
+    size_t bounce_bytes;
+    uint64_t last_liveness_ns;
+    weft_tcounters_t counters;
+} shm_t;
+
+static inline size_t shm_slot_stride(const shm_t *t)
+{
+    return sizeof(shm_slot_hdr_t) + t->slot_bytes;
+}
+
+static inline shm_slot_hdr_t *shm_slot(const shm_t *t, shm_chan_t *c, uint64_t index)
+{
+    return (shm_slot_hdr_t *)(c->slots + (index % t->nslots) * shm_slot_stride(t));
+}
+
+/* shm_setup.c */
+weft_status_t weft__shm_setup(shm_t *t, const weft_tctx_t *ctx);
+void weft__shm_teardown(shm_t *t);
+
+#endif

@@ -1,0 +1,96 @@
+/*
+ * socket.h - the TCP transport's internals.
+ *
+ * Each pair of ranks on different nodes shares WEFT_SOCKET_NSOCKS TCP
+ * connections, opened on first use: the lower rank connects to the higher
+ * rank's listener and presents a hello (the communicator's secret, its
+ * rank and the connection's index); the higher rank accepts in its progress
+ * loop and refuses anything that fails the header or the secret.
+ *
+ * Messages to a peer are numbered in posting order (m = 0, 1, ...), the
+ * same count on both sides.  A message smaller than
+ * WEFT_SOCKET_MIN_STRIPE_BYTES travels whole on connection m % K; a larger
+ * one is cut into K pieces, piece j on connection (m + j) % K, so that all
+ * connections carry data at once.  Each piece is a 32-byte header
+ *
+ *   magic u32 | version u16 | type u16 | len u64 | msg_bytes u64 | off u64
+ *
+ * then len bytes.  The receiver checks the header against the piece it
+ * expects before reading any data: a mismatch means the ranks disagree on
+ * a collective's count and fails the receive without writing anything.
+ * A receiver reads a connection only while a piece is posted on it, so TCP
+ * flow control, not memory, holds back early senders.
+ */
+#ifndef WEFT_TRANSPORT_SOCKET_H
+#define WEFT_TRANSPORT_SOCKET_H
+
+#include "bootstrap/net.h"
+#include "transport/transport.h"
+
+#include <sys/socket.h>
+
+#define SOCK_MSG_HELLO (WEFT_MSG_SOCKET_FIRST + 0)
+#define SOCK_MSG_DATA (WEFT_MSG_SOCKET_FIRST + 1)
+#define SOCK_HELLO_BODY (WEFT_SECRET_BYTES + 16)
+#define SOCK_PIECE_HDR 32
+#define SOCK_MAX_CONNS 16
+
+typedef struct sock_piece sock_piece_t;
+struct sock_piece {
+    weft_treq_t *req;
+    size_t off, len;
+    size_t hdr_done, data_done;
+    uint8_t hdr[SOCK_PIECE_HDR];
+    sock_piece_t *next;
+};
+
+typedef struct {
+    int fd;
+    sock_piece_t *sendq, *sendq_tail;
+    sock_piece_t *recvq, *recvq_tail;
+    uint8_t carry[16]; /* received bytes short of a whole element */
+    size_t ncarry;
+} sock_conn_t;
+
+typedef struct {
+    sock_conn_t conn[SOCK_MAX_CONNS];
+    int nconn_ready;
+    int connected; /* all connections up (or, for the acceptor, accepted) */
+    uint64_t msgs_sent, msgs_recv;
+    struct sockaddr_storage addr;
+    int broken;
+} sock_peer_t;
+
+/* An accepted connection whose hello has not fully arrived. */
+typedef struct sock_pending sock_pending_t;
+struct sock_pending {
+    int fd;
+    uint8_t buf[WEFT_WIRE_HDR_BYTES + SOCK_HELLO_BODY];
+    size_t got;
+    uint64_t deadline_ns;
+    sock_pending_t *next;
+};
+
+typedef struct {
+    weft_transport_t base;
+    int rank, nranks, nconns;
+    uint8_t secret[WEFT_SECRET_BYTES];
+    uint64_t min_stripe;
+    int listen_fd;
+    sock_peer_t *peers;
+    sock_pending_t *pending;
+    sock_piece_t *free_pieces;
+    uint8_t *bounce;
+    size_t bounce_bytes;
+    weft_tcounters_t counters;
+    uint64_t connect_deadline_ns;
+} sock_t;
+
+/* socket_conn.c */
+weft_status_t weft__sock_setup(sock_t *t, const weft_tctx_t *ctx);
+weft_status_t weft__sock_connect_peer(sock_t *t, int peer);
+int weft__sock_accept_progress(sock_t *t);
+void weft__sock_fail_peer(sock_t *t, int peer, weft_status_t st);
+void weft__sock_close_all(sock_t *t);
+
+#endif

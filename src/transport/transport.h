@@ -1,0 +1,103 @@
+/*
+ * transport.h - the interface every transport implements.
+ *
+ * A transport moves the bytes of SEND and RECV steps between this rank and
+ * some of its peers: shm for ranks of the same node, socket (TCP) for the
+ * others.  The executor hands it requests; the transport completes them in
+ * its progress function and calls req->complete.
+ *
+ * Ordering contract: requests towards one peer (and from one peer) complete
+ * in the order they were posted, and the k-th send posted to a peer pairs
+ * with the k-th receive that peer posts.  Every message carries its length;
+ * a receive whose posted size differs from the message's fails with
+ * WEFT_ERR_INVALID_USAGE (ranks disagree on a count) and writes nothing out
+ * of bounds.
+ *
+ * Receives deliver data through req->consume when it is set: the transport
+ * calls it with pieces (offset into the message, pointer, length) whose
+ * offset and length are multiples of req->align except for the message's
+ * tail, which lets RECV_REDUCE reduce straight out of a FIFO slot, a socket
+ * bounce buffer or, within one process, the sender's own buffer.  With
+ * consume NULL the data lands in req->buf.
+ *
+ * Every op is set (designated initialisers, no NULL entries); what a
+ * transport cannot do returns WEFT_ERR_UNSUPPORTED.
+ */
+#ifndef WEFT_TRANSPORT_TRANSPORT_H
+#define WEFT_TRANSPORT_TRANSPORT_H
+
+#include "bootstrap/bootstrap.h"
+
+#include <stddef.h>
+#include <stdint.h>
+#include <weft.h>
+
+typedef struct weft_treq weft_treq_t;
+
+struct weft_treq {
+    /* Set by the caller before isend/irecv. */
+    void *buf;    /* send: the data; recv: where it goes (when consume is NULL) */
+    size_t bytes; /* message size */
+    size_t align; /* piece granularity for consume (the element size) */
+    void (*consume)(weft_treq_t *req, size_t off, const void *data, size_t len);
+    void (*complete)(weft_treq_t *req); /* called once, from progress */
+    void *user;                         /* the caller's context */
+    uint32_t user_index;
+    /* Set by the transport. */
+    weft_status_t status;
+    /* Private to the transport that holds the request. */
+    weft_treq_t *next;
+    size_t done_bytes;
+    uint64_t priv[4];
+};
+
+/* What a transport needs to know to set itself up. */
+typedef struct {
+    int rank, nranks;
+    weft_bootstrap_t *bs;
+    const uint8_t *secret;   /* WEFT_SECRET_BYTES, authenticates connections */
+    const uint8_t *use_peer; /* [nranks]: 1 where this transport serves the peer */
+    const int *peer_pid;     /* [nranks] */
+    const char *peer_host;   /* [nranks * WEFT_HOSTID_BYTES] */
+    uint64_t deadline_ns;
+} weft_tctx_t;
+
+typedef struct weft_transport weft_transport_t;
+
+/* Bytes moved, for weft_comm_get_counters(). */
+typedef struct {
+    uint64_t sent, recv;
+} weft_tcounters_t;
+
+typedef struct {
+    const char *name;
+    /* Collective over all ranks (each calls it, served peers or not), so
+     * that address blobs can be exchanged through ctx->bs. */
+    weft_status_t (*create)(const weft_tctx_t *ctx, weft_transport_t **tp_p);
+    weft_status_t (*isend)(weft_transport_t *tp, int peer, weft_treq_t *req);
+    weft_status_t (*irecv)(weft_transport_t *tp, int peer, weft_treq_t *req);
+    /* Advances every pending request; *progressed_p set when anything
+     * moved.  A failure (peer gone, size mismatch) completes the affected
+     * requests with an error status and is also returned. */
+    weft_status_t (*progress)(weft_transport_t *tp, int *progressed_p);
+    /* Fails every pending request with `status` and forgets them. */
+    void (*cancel_all)(weft_transport_t *tp, weft_status_t status);
+    void (*counters)(weft_transport_t *tp, weft_tcounters_t *c_p);
+    void (*destroy)(weft_transport_t *tp);
+} weft_transport_ops_t;
+
+struct weft_transport {
+    const weft_transport_ops_t *ops;
+};
+
+extern const weft_transport_ops_t weft__shm_ops;
+extern const weft_transport_ops_t weft__socket_ops;
+
+/* Completes a request: sets its status and calls its complete callback. */
+static inline void weft__treq_finish(weft_treq_t *req, weft_status_t status)
+{
+    req->status = status;
+    req->complete(req);
+}
+
+#endif
