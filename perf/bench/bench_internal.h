@@ -1,0 +1,53 @@
+/*
+ * Declarations shared by the files of the baseline harness (bench.c,
+ * bench_data.c, bench_report.c) and by nothing else: the data pattern and its
+ * check, and the printing of the table and the JSON file. The tools include
+ * bench.h only.
+ */
+#ifndef WEFT_PERF_BASELINE_BENCH_INTERNAL_H
+#define WEFT_PERF_BASELINE_BENCH_INTERNAL_H
+
+#include <stdio.h>
+
+#include "bench.h"
+
+/* One measured row, as printed. wrong is -1 when the check was off. */
+typedef struct {
+    size_t bytes;
+    size_t count;
+    double time_us;
+    double algbw;
+    double busbw;
+    int64_t wrong;
+    bench_type_t type;
+    bench_op_t op;
+    int root;      /* -1 where the collective has none */
+    char algo[32];
+} bench_row_t;
+
+/* --- bench_data.c: the pattern every rank writes and the check ------------ */
+
+/* Writes rank's input for one size into send (send_count elements). */
+void bench_fill_input(const bench_opts_t *opts, const bench_size_t *size, int rank, int nranks,
+                      void *send);
+
+/* Counts the elements of result (recv_count of them) that differ bit for bit
+ * from what the collective must produce on rank. */
+uint64_t bench_count_wrong(const bench_opts_t *opts, const bench_size_t *size, int rank,
+                           int nranks, const void *result);
+
+/* --- bench_report.c: the table and the JSON file (rank 0 only) ----------- */
+
+void bench_print_header(FILE *out, const bench_opts_t *opts, int nranks,
+                        const bench_label_t *label);
+void bench_print_row(FILE *out, const bench_opts_t *opts, const bench_row_t *row);
+void bench_print_footer(FILE *out, const bench_row_t *rows, size_t nrows);
+
+/* Returns 0, or -1 after logging why the file could not be written. */
+int bench_write_json(const char *path, const bench_opts_t *opts, const bench_row_t *rows,
+                     size_t nrows);
+
+/* The factor from algbw to busbw (nccl-tests' doc/PERFORMANCE.md). */
+double bench_busbw_factor(bench_coll_t coll, int nranks);
+
+#endif
