@@ -29,6 +29,10 @@ struct weft_comm {
     uint32_t base_cap;
     void *scratch;
     size_t scratch_bytes;
+    /* The last single call: when the next has the same arguments, its
+     * schedule and executor graph are reused (only buffers differ). */
+    weft_coll_args_t cached_args;
+    int cached;
     uint64_t seq; /* collectives issued */
     const char *last_algo;
     weft_status_t error; /* sticky: set when a collective failed */

@@ -10,10 +10,16 @@
 #include "util/log.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 
 static pthread_rwlock_t lock = PTHREAD_RWLOCK_INITIALIZER;
+/* Bumped by every register and unregister: a thread's cached "this comm is
+ * live" answer holds while the generation it saw is current. */
+static _Atomic uint64_t generation = 1;
+static __thread const struct weft_comm *checked_comm;
+static __thread uint64_t checked_generation;
 static struct weft_comm **slots;
 static size_t nslots, nlive;
 #define TOMBSTONE ((struct weft_comm *)1)
@@ -76,6 +82,7 @@ weft_status_t weft__comm_register(struct weft_comm *comm)
             j = (j + 1) & (nslots - 1);
         slots[j] = comm;
         nlive++;
+        atomic_fetch_add(&generation, 1);
     }
     pthread_rwlock_unlock(&lock);
     return st;
@@ -89,6 +96,7 @@ void weft__comm_unregister(struct weft_comm *comm)
         slots[at] = TOMBSTONE;
         nlive--;
     }
+    atomic_fetch_add(&generation, 1);
     pthread_rwlock_unlock(&lock);
 }
 
@@ -96,10 +104,17 @@ weft_status_t weft__comm_check(struct weft_comm *comm)
 {
     if (comm == NULL)
         return weft__error(WEFT_ERR_INVALID_ARGUMENT, "comm is NULL");
+    uint64_t gen = atomic_load_explicit(&generation, memory_order_acquire);
+    if (comm == checked_comm && gen == checked_generation)
+        return WEFT_OK;
     pthread_rwlock_rdlock(&lock);
     size_t at;
     int live = find(comm, &at);
     pthread_rwlock_unlock(&lock);
+    if (live) {
+        checked_comm = comm;
+        checked_generation = gen;
+    }
     if (!live)
         return weft__error(WEFT_ERR_INVALID_USAGE,
                            "comm %p is not a live communicator (destroyed, aborted, or never "

@@ -30,6 +30,8 @@ static weft_status_t reserve(weft_exec_t *x, const weft_sched_t *s, int nranks)
     if (s->nsteps > x->cap_steps) {
         uint32_t n = s->nsteps + s->nsteps / 2 + 16;
         if (grow((void **)&x->remaining, n, sizeof(uint32_t)) ||
+            grow((void **)&x->remaining0, n, sizeof(uint32_t)) ||
+            grow((void **)&x->ready0, n, sizeof(uint32_t)) ||
             grow((void **)&x->succ_first, n + 1, sizeof(uint32_t)) ||
             grow((void **)&x->ready, n, sizeof(uint32_t)) || grow((void **)&x->state, n, 1) ||
             grow((void **)&x->q[0], n, sizeof(uint32_t)) ||
@@ -119,6 +121,27 @@ static void build_graph(weft_exec_t *x, const weft_sched_t *s, int nranks)
             x->ready[x->nready++] = i;
         }
     }
+    memcpy(x->remaining0, x->remaining, ns * sizeof(uint32_t));
+    memcpy(x->ready0, x->ready, x->nready * sizeof(uint32_t));
+    x->nready0 = x->nready;
+}
+
+void weft__exec_restart(weft_exec_t *x, void *const *base)
+{
+    const weft_sched_t *s = x->sched;
+    int n = x->comm->nranks;
+    memcpy(x->base, base, s->nbufs * sizeof(void *));
+    memcpy(x->remaining, x->remaining0, s->nsteps * sizeof(uint32_t));
+    memset(x->state, X_PENDING, s->nsteps);
+    memcpy(x->ready, x->ready0, x->nready0 * sizeof(uint32_t));
+    x->nready = x->nready0;
+    for (uint32_t i = 0; i < x->nready; i++)
+        x->state[x->ready[i]] = X_READY;
+    memset(x->cursor[0], 0, (size_t)n * sizeof(uint32_t));
+    memset(x->cursor[1], 0, (size_t)n * sizeof(uint32_t));
+    x->ndone = 0;
+    x->status = WEFT_OK;
+    x->failed_step = -1;
 }
 
 weft_status_t weft__exec_start(weft_exec_t *x, struct weft_comm *comm, const weft_sched_t *s,
@@ -305,6 +328,8 @@ void weft__exec_free(weft_exec_t *x)
 {
     free(x->base);
     free(x->remaining);
+    free(x->remaining0);
+    free(x->ready0);
     free(x->succ_first);
     free(x->succ);
     free(x->ready);

@@ -21,6 +21,8 @@ typedef struct weft_exec {
     const weft_sched_t *sched;
     void **base; /* per buffer: its address */
     uint32_t *remaining, *succ_first, *succ, *ready;
+    uint32_t *remaining0, *ready0; /* the state at the start, for restarts */
+    uint32_t nready0;
     uint8_t *state;
     uint32_t *q_first[2], *q[2], *cursor[2]; /* [0] sends, [1] receives, per peer */
     weft_treq_t *reqs;                       /* per step */
@@ -35,6 +37,10 @@ typedef struct weft_exec {
 /* Prepares x to run s with buffer addresses base[] (copied). */
 weft_status_t weft__exec_start(weft_exec_t *x, struct weft_comm *comm, const weft_sched_t *s,
                                void *const *base);
+
+/* Runs the schedule of the previous start again, with new buffer
+ * addresses: the graph is kept, only the state is reset. */
+void weft__exec_restart(weft_exec_t *x, void *const *base);
 
 /* Runs what can run: WEFT_OK once every step is complete, WEFT_IN_PROGRESS
  * while some are pending, or the first error. */

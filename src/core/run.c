@@ -35,8 +35,9 @@ static weft_status_t generate_op(weft_op_desc_t *op, weft_sched_t *into)
     return weft__algo_generate(al, &op->args, into);
 }
 
-/* Builds comm's schedule from its ops and binds every buffer. */
-static weft_status_t prepare_comm(struct weft_comm *comm, weft_op_desc_t *ops, int nops)
+/* Builds comm's schedule from its ops (or reuses the last one) and sizes
+ * the scratch memory and the buffer table. */
+static weft_status_t build_sched(struct weft_comm *comm, weft_op_desc_t *ops, int nops)
 {
     weft_status_t st = WEFT_OK;
     if (nops == 1) {
@@ -51,7 +52,7 @@ static weft_status_t prepare_comm(struct weft_comm *comm, weft_op_desc_t *ops, i
     }
     if (st != WEFT_OK)
         return st;
-    weft_sched_t *s = &comm->sched;
+    const weft_sched_t *s = &comm->sched;
     size_t scratch = 0;
     for (uint32_t b = 0; b < s->nbufs; b++) {
         if (s->bufs[b].kind == WEFT_BUF_SCRATCH)
@@ -72,6 +73,12 @@ static weft_status_t prepare_comm(struct weft_comm *comm, weft_op_desc_t *ops, i
         comm->base = nb;
         comm->base_cap = s->nbufs;
     }
+    return WEFT_OK;
+}
+
+static void bind_buffers(struct weft_comm *comm, const weft_op_desc_t *ops)
+{
+    const weft_sched_t *s = &comm->sched;
     size_t at = 0;
     for (uint32_t b = 0; b < s->nbufs; b++) {
         const weft_sched_buf_t *sb = &s->bufs[b];
@@ -85,14 +92,36 @@ static weft_status_t prepare_comm(struct weft_comm *comm, weft_op_desc_t *ops, i
             at += WEFT_ALIGN_UP(sb->count * weft__dtype_size(sb->dtype), 64);
         }
     }
-    return weft__exec_start(&comm->exec, comm, s, comm->base);
+}
+
+/* Prepares comm's executor for its ops.  A single call with the same
+ * arguments as the last one (the common case of a training loop) reuses
+ * the schedule and the executor's graph. */
+static weft_status_t prepare_comm(struct weft_comm *comm, weft_op_desc_t *ops, int nops)
+{
+    if (nops == 1 && comm->cached &&
+        memcmp(&comm->cached_args, &ops[0].args, sizeof(ops[0].args)) == 0) {
+        bind_buffers(comm, ops);
+        weft__exec_restart(&comm->exec, comm->base);
+        return WEFT_OK;
+    }
+    comm->cached = 0;
+    weft_status_t st = build_sched(comm, ops, nops);
+    if (st != WEFT_OK)
+        return st;
+    bind_buffers(comm, ops);
+    st = weft__exec_start(&comm->exec, comm, &comm->sched, comm->base);
+    if (st == WEFT_OK && nops == 1) {
+        comm->cached_args = ops[0].args;
+        comm->cached = 1;
+    }
+    return st;
 }
 
 static void idle_wait(uint64_t idle_ns, uint64_t spin_ns)
 {
     if (idle_ns < spin_ns) {
-        for (int i = 0; i < 64; i++)
-            weft__cpu_relax();
+        weft__cpu_relax(); /* one pause: a message is noticed within ~50 ns */
     } else if (idle_ns < spin_ns + 1000000) {
         sched_yield();
     } else {
@@ -134,11 +163,11 @@ static weft_status_t drive(struct weft_comm **comms, weft_op_desc_t **first_op, 
     double timeout = 0;
     for (int i = 0; i < n; i++)
         timeout = WEFT_MAX(timeout, comms[i]->timeout_s);
-    uint64_t deadline = weft__deadline_after(timeout);
+    uint64_t deadline = 0; /* set when the first wait starts: fast calls never read the clock */
     uint64_t spin_ns = (uint64_t)weft__config_int(WEFT_CFG_SPIN_US) * 1000, idle_since = 0;
     int left = n;
     weft_status_t result = WEFT_OK;
-    uint8_t *finished = calloc((size_t)n, 1);
+    uint8_t one[1] = {0}, *finished = n == 1 ? one : calloc((size_t)n, 1);
     if (finished == NULL)
         return weft__error(WEFT_ERR_NO_MEMORY, "group state");
     while (left > 0) {
@@ -160,11 +189,13 @@ static weft_status_t drive(struct weft_comm **comms, weft_op_desc_t **first_op, 
         }
         if (left == 0)
             break;
-        uint64_t now = weft__now_ns();
         if (moved) {
-            idle_since = now;
+            idle_since = 0;
             continue;
         }
+        uint64_t now = weft__now_ns();
+        if (deadline == 0)
+            deadline = timeout > 0 ? now + (uint64_t)(timeout * 1e9) : UINT64_MAX;
         if (deadline != UINT64_MAX && now >= deadline) {
             for (int i = 0; i < n; i++) {
                 if (finished[i])
@@ -177,7 +208,8 @@ static weft_status_t drive(struct weft_comm **comms, weft_op_desc_t **first_op, 
         }
         idle_wait(now - (idle_since ? idle_since : (idle_since = now)), spin_ns);
     }
-    free(finished);
+    if (finished != one)
+        free(finished);
     return result;
 }
 

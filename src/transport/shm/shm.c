@@ -64,27 +64,38 @@ static void deliver(weft_treq_t *req, size_t off, const void *data, size_t len)
 
 /* --- sender ------------------------------------------------------------- */
 
+/* A free slot for the sender, or NULL when the ring is full. */
+static shm_slot_hdr_t *send_slot(shm_t *t, shm_peer_t *pe)
+{
+    if (pe->head - pe->tail_cache >= t->nslots) {
+        pe->tail_cache = atomic_load_explicit(&pe->out->tail, memory_order_acquire);
+        if (pe->head - pe->tail_cache >= t->nslots)
+            return NULL; /* ring full: the receiver has not caught up */
+    }
+    return shm_slot(t, pe->out, pe->head);
+}
+
+/* Publish: the slot's contents are visible before its seq. */
+static void publish(shm_peer_t *pe, shm_slot_hdr_t *h)
+{
+    atomic_store_explicit(&h->seq, ++pe->head, memory_order_release);
+}
+
 static int send_eager(shm_t *t, shm_peer_t *pe, weft_treq_t *req)
 {
-    shm_chan_t *c = pe->out;
-    uint64_t head = atomic_load_explicit(&c->head, memory_order_relaxed);
     int moved = 0;
     while (req->priv[REQ_SENT] < req->bytes || !req->priv[REQ_STARTED]) {
-        if (head - pe->tail_cache >= t->nslots) {
-            pe->tail_cache = atomic_load_explicit(&c->tail, memory_order_acquire);
-            if (head - pe->tail_cache >= t->nslots)
-                break; /* ring full: the receiver has not caught up */
-        }
+        shm_slot_hdr_t *h = send_slot(t, pe);
+        if (h == NULL)
+            break;
         size_t sent = req->priv[REQ_SENT], len = WEFT_MIN(t->slot_bytes, req->bytes - sent);
-        shm_slot_hdr_t *h = shm_slot(t, c, head);
         h->kind = SHM_SLOT_EAGER;
         h->msg_bytes = req->bytes;
         h->off = sent;
-        h->len = len;
+        h->len = (uint32_t)len;
         if (len > 0)
             memcpy(h + 1, (const char *)req->buf + sent, len);
-        /* Publish: the slot's contents are visible before the new head. */
-        atomic_store_explicit(&c->head, ++head, memory_order_release);
+        publish(pe, h);
         req->priv[REQ_SENT] = sent + len;
         req->priv[REQ_STARTED] = 1;
         moved = 1;
@@ -95,20 +106,16 @@ static int send_eager(shm_t *t, shm_peer_t *pe, weft_treq_t *req)
 /* Publishes the descriptor slot of a single-copy message. */
 static int send_single_copy(shm_t *t, shm_peer_t *pe, weft_treq_t *req)
 {
-    shm_chan_t *c = pe->out;
-    uint64_t head = atomic_load_explicit(&c->head, memory_order_relaxed);
-    if (head - pe->tail_cache >= t->nslots) {
-        pe->tail_cache = atomic_load_explicit(&c->tail, memory_order_acquire);
-        if (head - pe->tail_cache >= t->nslots)
-            return 0;
-    }
-    shm_slot_hdr_t *h = shm_slot(t, c, head);
+    shm_slot_hdr_t *h = send_slot(t, pe);
+    if (h == NULL)
+        return 0;
+    uint64_t src = (uint64_t)(uintptr_t)req->buf;
     h->kind = SHM_SLOT_SINGLE_COPY;
     h->msg_bytes = req->bytes;
     h->off = 0;
-    h->len = req->bytes;
-    h->src_addr = (uint64_t)(uintptr_t)req->buf;
-    atomic_store_explicit(&c->head, head + 1, memory_order_release);
+    h->len = 0;
+    memcpy(h + 1, &src, sizeof(src));
+    publish(pe, h);
     req->priv[REQ_TICKET] = ++pe->rndv_posted;
     req->priv[REQ_STARTED] = 1;
     req->priv[REQ_SENT] = req->bytes;
@@ -202,11 +209,12 @@ static int recv_progress(shm_t *t, int p)
     shm_peer_t *pe = &t->peers[p];
     shm_chan_t *c = pe->in;
     uint64_t tail = atomic_load_explicit(&c->tail, memory_order_relaxed);
-    uint64_t head = atomic_load_explicit(&c->head, memory_order_acquire);
     int moved = 0;
-    while (pe->recvq != NULL && tail < head) {
+    while (pe->recvq != NULL) {
         weft_treq_t *req = pe->recvq;
         shm_slot_hdr_t *h = shm_slot(t, c, tail);
+        if (atomic_load_explicit(&h->seq, memory_order_acquire) != tail + 1)
+            break; /* not written yet */
         if (h->msg_bytes != req->bytes) {
             fail_peer(pe, size_mismatch(t, p, req, h->msg_bytes));
             return 1;
@@ -216,7 +224,9 @@ static int recv_progress(shm_t *t, int p)
             deliver(req, h->off, h + 1, h->len);
             req->done_bytes += h->len;
         } else {
-            st = single_copy_read(t, pe, req, h->src_addr);
+            uint64_t src;
+            memcpy(&src, h + 1, sizeof(src));
+            st = single_copy_read(t, pe, req, src);
             req->done_bytes = req->bytes;
             atomic_fetch_add_explicit(&c->rndv_done, 1, memory_order_release);
         }

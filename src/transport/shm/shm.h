@@ -5,14 +5,19 @@
  * rank; the sender s of a pair writes channel s of the receiver's segment.
  * A channel is a single-producer single-consumer ring of slots:
  *
- *   head       slots published by the sender   (own cache line)
  *   tail       slots consumed by the receiver  (own cache line)
  *   rndv_done  single-copy reads finished      (own cache line)
- *   slots[nslots], each a 64-byte header and slot_bytes of data
+ *   slots[nslots], each a 32-byte header and slot_bytes of data, the header
+ *   starting a cache line so that up to 32 bytes of data share its line
  *
- * The sender fills a slot, then publishes it with a release store of head;
- * the receiver reads head with acquire, consumes the slot, and frees it
- * with a release store of tail.  Small messages are copied through slots
+ * Slot k of the stream (k = 0, 1, ...) lives at index k % nslots.  The
+ * sender fills it, then publishes it with a release store of seq = k + 1 in
+ * its header; the receiver polls the seq of the slot it expects next
+ * (acquire), consumes the slot, and frees it with a release store of tail.
+ * A small message thus costs the receiver one cache line from the sender,
+ * and no shared counter is written on every message.  The sender reads tail
+ * only when its cached copy says the ring is full.  Small messages are
+ * copied through slots
  * (eager).  A message of at least WEFT_SHM_SINGLE_COPY_MIN_BYTES takes one
  * slot that names the sender's buffer: the receiver copies (or reduces)
  * straight out of it, through a plain pointer when both ranks share a
@@ -36,17 +41,15 @@
 enum { SHM_SLOT_EAGER = 1, SHM_SLOT_SINGLE_COPY = 2 };
 
 typedef struct {
+    _Atomic uint64_t seq; /* k + 1 once slot k of the stream is written */
+    uint64_t msg_bytes;   /* size of the whole message */
+    uint64_t off;         /* eager: where this slot's data goes in the message */
+    uint32_t len;         /* eager: bytes in this slot */
     uint32_t kind;
-    uint32_t reserved;
-    uint64_t msg_bytes; /* size of the whole message */
-    uint64_t off;       /* eager: where this slot's data goes in the message */
-    uint64_t len;       /* eager: bytes in this slot */
-    uint64_t src_addr;  /* single copy: the sender's buffer, in its process */
-    uint8_t pad[24];
+    /* data follows; single copy: the sender's buffer address (8 bytes) */
 } shm_slot_hdr_t;
 
 typedef struct {
-    _Alignas(WEFT_CACHE_LINE) _Atomic uint64_t head;
     _Alignas(WEFT_CACHE_LINE) _Atomic uint64_t tail;
     _Alignas(WEFT_CACHE_LINE) _Atomic uint64_t rndv_done;
     _Alignas(WEFT_CACHE_LINE) uint8_t slots[];
@@ -76,6 +79,7 @@ typedef struct {
     size_t peer_seg_bytes;
     pid_t pid;
     int same_process, single_copy;
+    uint64_t head;            /* sender: slots written so far */
     uint64_t tail_cache;      /* sender: last tail read */
     uint64_t rndv_posted;     /* sender: single-copy messages posted */
     weft_treq_t *sendq, *sendq_tail, *recvq, *recvq_tail;
@@ -100,7 +104,7 @@ typedef struct {
 
 static inline size_t shm_slot_stride(const shm_t *t)
 {
-    return sizeof(shm_slot_hdr_t) + t->slot_bytes;
+    return WEFT_ALIGN_UP(sizeof(shm_slot_hdr_t) + t->slot_bytes, WEFT_CACHE_LINE);
 }
 
 static inline shm_slot_hdr_t *shm_slot(const shm_t *t, shm_chan_t *c, uint64_t index)
