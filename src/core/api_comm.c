@@ -157,9 +157,19 @@ WEFT_EXPORT weft_status_t weft_comm_destroy(weft_comm_t comm)
 
 WEFT_EXPORT weft_status_t weft_comm_abort(weft_comm_t comm)
 {
+    weft__clear_error();
+    weft_status_t st = weft__comm_check(comm);
+    if (st != WEFT_OK)
+        return st;
     /* Host calls run on the caller's thread, so nothing is in flight here;
-     * closing the connections makes peers that wait on us fail promptly. */
-    return weft_comm_destroy(comm);
+     * telling the peers makes those that wait on us fail promptly. */
+    for (int t = 0; t < WEFT_NUM_TP; t++) {
+        if (comm->tp[t] != NULL)
+            comm->tp[t]->ops->shutdown(comm->tp[t]);
+    }
+    weft__comm_unregister(comm);
+    weft__comm_free(comm);
+    return WEFT_OK;
 }
 
 WEFT_EXPORT weft_status_t weft_comm_rank(weft_comm_t comm, int *rank_p)

@@ -130,12 +130,15 @@ static void idle_wait(uint64_t idle_ns, uint64_t spin_ns)
     }
 }
 
-/* Marks comm failed, cancels its transports' requests, records why. */
+/* Marks comm failed, cancels its transports' requests, tells the peers
+ * (so that they fail now rather than at their timeout), records why. */
 static weft_status_t fail_comm(struct weft_comm *comm, weft_status_t st, const char *what)
 {
     for (int t = 0; t < WEFT_NUM_TP; t++) {
-        if (comm->tp[t] != NULL)
+        if (comm->tp[t] != NULL) {
             comm->tp[t]->ops->cancel_all(comm->tp[t], st);
+            comm->tp[t]->ops->shutdown(comm->tp[t]);
+        }
     }
     if (comm->error == WEFT_OK) {
         comm->error = st;

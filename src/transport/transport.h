@@ -82,6 +82,10 @@ typedef struct {
     weft_status_t (*progress)(weft_transport_t *tp, int *progressed_p);
     /* Fails every pending request with `status` and forgets them. */
     void (*cancel_all)(weft_transport_t *tp, weft_status_t status);
+    /* Tells the peers that this rank has failed (or aborted): their pending
+     * and later requests with it fail with WEFT_ERR_REMOTE instead of
+     * waiting for the timeout. */
+    void (*shutdown)(weft_transport_t *tp);
     void (*counters)(weft_transport_t *tp, weft_tcounters_t *c_p);
     void (*destroy)(weft_transport_t *tp);
 } weft_transport_ops_t;

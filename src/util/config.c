@@ -58,9 +58,10 @@ static const cfg_row_t table[WEFT_CFG_COUNT] = {
     [WEFT_CFG_SHM_SLOT_BYTES] = {"SHM_SLOT_BYTES", CFG_INT, "64K",
                                  "size of one slot of a shared-memory FIFO"},
     [WEFT_CFG_SHM_NSLOTS] = {"SHM_NSLOTS", CFG_INT, "8", "slots per shared-memory FIFO"},
-    [WEFT_CFG_SHM_SINGLE_COPY] = {"SHM_SINGLE_COPY", CFG_BOOL, "1",
-                                  "1: large intra-node messages are read straight from the "
-                                  "sender's buffer (same process, or process_vm_readv)"},
+    [WEFT_CFG_SHM_SINGLE_COPY] = {"SHM_SINGLE_COPY", CFG_INT, "1",
+                                  "large intra-node messages are read straight from the "
+                                  "sender's buffer: 1 between threads of a process, 2 also "
+                                  "between processes (process_vm_readv), 0 never"},
     [WEFT_CFG_SHM_SINGLE_COPY_MIN_BYTES] = {"SHM_SINGLE_COPY_MIN_BYTES", CFG_INT, "64K",
                                             "messages from this size use single copy"},
     [WEFT_CFG_SPIN_US] = {"SPIN_US", CFG_INT, "50",

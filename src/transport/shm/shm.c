@@ -255,9 +255,14 @@ static void check_liveness(shm_t *t)
     t->last_liveness_ns = now;
     for (int i = 0; i < t->nserved; i++) {
         shm_peer_t *pe = &t->peers[t->served[i]];
-        if (pe->same_process || (pe->sendq == NULL && pe->recvq == NULL))
+        if (pe->sendq == NULL && pe->recvq == NULL)
             continue;
-        if (kill(pe->pid, 0) != 0 && errno == ESRCH)
+        const shm_seg_hdr_t *h = pe->peer_seg;
+        if (atomic_load_explicit(&h->failed, memory_order_acquire))
+            fail_peer(pe, weft__error(WEFT_ERR_REMOTE, "rank %d: local peer rank %d reported a "
+                                      "failure (error or abort on its side)", t->rank,
+                                      t->served[i]));
+        else if (!pe->same_process && kill(pe->pid, 0) != 0 && errno == ESRCH)
             fail_peer(pe, weft__error(WEFT_ERR_REMOTE, "rank %d: local peer rank %d (pid %d) "
                                       "has exited", t->rank, t->served[i], (int)pe->pid));
     }
@@ -320,6 +325,13 @@ static void shm_cancel_all(weft_transport_t *tp, weft_status_t status)
     }
 }
 
+static void shm_shutdown(weft_transport_t *tp)
+{
+    shm_t *t = (shm_t *)tp;
+    if (t->seg != NULL)
+        atomic_store_explicit(&((shm_seg_hdr_t *)t->seg)->failed, 1, memory_order_release);
+}
+
 static void shm_counters(weft_transport_t *tp, weft_tcounters_t *c_p)
 {
     *c_p = ((shm_t *)tp)->counters;
@@ -374,6 +386,7 @@ const weft_transport_ops_t weft__shm_ops = {
     .irecv = shm_irecv,
     .progress = shm_progress,
     .cancel_all = shm_cancel_all,
+    .shutdown = shm_shutdown,
     .counters = shm_counters,
     .destroy = shm_destroy,
 };

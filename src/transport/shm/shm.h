@@ -57,6 +57,7 @@ typedef struct {
 
 typedef struct {
     uint64_t magic;
+    _Atomic uint64_t failed; /* set by the owner when its communicator fails */
     uint64_t owner_token;
     int32_t owner_rank, nranks;
     uint64_t nslots, slot_bytes, chan_bytes;

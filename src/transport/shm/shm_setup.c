@@ -76,8 +76,14 @@ static weft_status_t create_segment(shm_t *t, shm_blob_t *mine)
                            strerror(errno));
     }
     shm_seg_hdr_t *h = t->seg;
-    *h = (shm_seg_hdr_t){WEFT_SHM_MAGIC, process_token(), t->rank, t->nranks,
-                         t->nslots, t->slot_bytes, chan_sz};
+    h->magic = WEFT_SHM_MAGIC;
+    atomic_store(&h->failed, 0);
+    h->owner_token = process_token();
+    h->owner_rank = t->rank;
+    h->nranks = t->nranks;
+    h->nslots = t->nslots;
+    h->slot_bytes = t->slot_bytes;
+    h->chan_bytes = chan_sz;
     mine->has_seg = 1;
     mine->seg_addr = (uint64_t)(uintptr_t)t->seg;
     mine->seg_bytes = t->seg_bytes;
@@ -118,9 +124,13 @@ static weft_status_t map_peer(shm_t *t, int p, const shm_blob_t *b)
     pe->in = chan_at(t->seg, chan_sz, p);
     pe->pid = b->pid;
     pe->same_process = b->token == process_token();
+    /* Within a process single copy is a plain pointer and always wins.
+     * Across processes process_vm_readv pins every 4 KiB page it reads and,
+     * measured here, halves the bandwidth of the slot FIFO: opt-in only. */
     int allow = (int)weft__config_int(WEFT_CFG_SHM_SINGLE_COPY);
-    pe->single_copy = allow && (pe->same_process || probe_single_copy(b->pid, b->seg_addr));
-    if (allow && !pe->single_copy)
+    pe->single_copy = pe->same_process ? allow >= 1
+                                       : allow >= 2 && probe_single_copy(b->pid, b->seg_addr);
+    if (allow >= 2 && !pe->single_copy)
         WEFT_INFO("shm: process_vm_readv on peer %d (pid %d) is not permitted here; large "
                   "messages to it go through the FIFO", p, (int)b->pid);
     return WEFT_OK;

@@ -12,6 +12,7 @@
 #include "util/compiler.h"
 #include "util/config.h"
 #include "util/log.h"
+#include "util/time.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -228,8 +229,13 @@ static weft_status_t sock_progress(weft_transport_t *tp, int *progressed_p)
 {
     sock_t *t = (sock_t *)tp;
     int moved = 0;
-    if (t->listen_fd >= 0)
+    /* The listener matters while peers are still connecting; after that a
+     * look every 100 ms is enough to refuse (and log) strangers. */
+    if (t->listen_fd >= 0 && (t->awaiting > 0 || t->pending != NULL ||
+                              weft__now_ns() >= t->next_accept_ns)) {
         moved |= weft__sock_accept_progress(t);
+        t->next_accept_ns = weft__now_ns() + 100000000ull;
+    }
     for (int p = 0; p < t->nranks; p++) {
         sock_peer_t *pe = &t->peers[p];
         for (int i = 0; i < t->nconns && pe->nconn_ready > 0; i++) {
@@ -326,6 +332,19 @@ static void sock_cancel_all(weft_transport_t *tp, weft_status_t status)
     }
 }
 
+/* Closing every connection is how a peer learns: its next read sees EOF. */
+static void sock_shutdown(weft_transport_t *tp)
+{
+    sock_t *t = (sock_t *)tp;
+    for (int p = 0; p < t->nranks; p++) {
+        for (int i = 0; i < SOCK_MAX_CONNS; i++) {
+            if (t->peers[p].conn[i].fd >= 0)
+                shutdown(t->peers[p].conn[i].fd, SHUT_RDWR);
+        }
+        t->peers[p].broken = 1;
+    }
+}
+
 static void sock_counters(weft_transport_t *tp, weft_tcounters_t *c_p)
 {
     *c_p = ((sock_t *)tp)->counters;
@@ -386,6 +405,7 @@ const weft_transport_ops_t weft__socket_ops = {
     .irecv = sock_irecv,
     .progress = sock_progress,
     .cancel_all = sock_cancel_all,
+    .shutdown = sock_shutdown,
     .counters = sock_counters,
     .destroy = sock_destroy,
 };

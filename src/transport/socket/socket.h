@@ -83,7 +83,8 @@ typedef struct {
     uint8_t *bounce;
     size_t bounce_bytes;
     weft_tcounters_t counters;
-    uint64_t connect_deadline_ns;
+    int awaiting;             /* served lower ranks whose connections are not all in */
+    uint64_t next_accept_ns;  /* when to look at the listener again once all are in */
 } sock_t;
 
 /* socket_conn.c */

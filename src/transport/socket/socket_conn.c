@@ -70,6 +70,8 @@ weft_status_t weft__sock_setup(sock_t *t, const weft_tctx_t *ctx)
     for (int p = 0; p < ctx->nranks && st == WEFT_OK; p++) {
         if (!ctx->use_peer[p])
             continue;
+        if (p < ctx->rank)
+            t->awaiting++;
         if (!all[p].has_listener ||
             weft__net_addr_unpack(all[p].addr, 0, &t->peers[p].addr) != WEFT_OK)
             st = weft__error(WEFT_ERR_REMOTE, "rank %d published no socket address", p);
@@ -154,8 +156,10 @@ static void admit(sock_t *t, sock_pending_t *pd)
     tune_fd(pd->fd);
     pe->conn[index].fd = pd->fd;
     pd->fd = -1;
-    if (++pe->nconn_ready == t->nconns)
+    if (++pe->nconn_ready == t->nconns) {
         pe->connected = 1;
+        t->awaiting--;
+    }
 }
 
 static int read_hellos(sock_t *t)
