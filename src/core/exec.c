@@ -27,7 +27,7 @@ static int grow(void **arr, uint32_t need, size_t elem)
 
 static weft_status_t reserve(weft_exec_t *x, const weft_sched_t *s, int nranks)
 {
-    if (s->nsteps > x->cap_steps) {
+    if (s->nsteps > x->cap_steps || x->remaining == NULL) {
         uint32_t n = s->nsteps + s->nsteps / 2 + 16;
         if (grow((void **)&x->remaining, n, sizeof(uint32_t)) ||
             grow((void **)&x->remaining0, n, sizeof(uint32_t)) ||
@@ -40,18 +40,18 @@ static weft_status_t reserve(weft_exec_t *x, const weft_sched_t *s, int nranks)
             return WEFT_ERR_NO_MEMORY;
         x->cap_steps = n;
     }
-    if (s->ndeps > x->cap_deps) {
+    if (s->ndeps > x->cap_deps || x->succ == NULL) {
         uint32_t n = s->ndeps + s->ndeps / 2 + 16;
         if (grow((void **)&x->succ, n, sizeof(uint32_t)))
             return WEFT_ERR_NO_MEMORY;
         x->cap_deps = n;
     }
-    if (s->nbufs > x->cap_bufs) {
+    if (s->nbufs > x->cap_bufs || x->base == NULL) {
         if (grow((void **)&x->base, s->nbufs, sizeof(void *)))
             return WEFT_ERR_NO_MEMORY;
         x->cap_bufs = s->nbufs;
     }
-    if (nranks > x->cap_ranks) {
+    if (nranks > x->cap_ranks || x->cursor[0] == NULL) {
         for (int d = 0; d < 2; d++) {
             if (grow((void **)&x->q_first[d], (uint32_t)nranks + 1, sizeof(uint32_t)) ||
                 grow((void **)&x->cursor[d], (uint32_t)nranks, sizeof(uint32_t)))

@@ -9,11 +9,27 @@
 #include "core/comm.h"
 #include "util/log.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 
 static __thread int group_depth;
 static __thread weft_op_desc_t *group_ops;
 static __thread int group_nops, group_cap;
+
+/* The queue is per thread; a key's destructor frees it when the thread
+ * exits. */
+static pthread_key_t queue_key;
+static pthread_once_t queue_once = PTHREAD_ONCE_INIT;
+
+static void queue_free(void *p)
+{
+    free(p);
+}
+
+static void queue_key_init(void)
+{
+    pthread_key_create(&queue_key, queue_free);
+}
 
 int weft__group_active(void)
 {
@@ -29,6 +45,8 @@ weft_status_t weft__group_enqueue(const weft_op_desc_t *op)
             return weft__error(WEFT_ERR_NO_MEMORY, "group of %d calls", group_nops + 1);
         group_ops = p;
         group_cap = cap;
+        pthread_once(&queue_once, queue_key_init);
+        pthread_setspecific(queue_key, p);
     }
     group_ops[group_nops++] = *op;
     return WEFT_OK;
@@ -56,6 +74,7 @@ WEFT_EXPORT weft_status_t weft_group_end(void)
         free(group_ops);
         group_ops = NULL;
         group_cap = 0;
+        pthread_setspecific(queue_key, NULL);
     }
     return st;
 }

@@ -13,7 +13,10 @@
 #include <sys/time.h>
 #include <unistd.h>
 
-int weft__log_level = WEFT_LOG_WARN;
+/* TRACE until the configuration is read: the WEFT_LOG macro then calls
+ * weft__log(), which reads WEFT_DEBUG and sets the real level, so the first
+ * INFO line of a run is not lost. */
+int weft__log_level = WEFT_LOG_TRACE;
 
 static FILE *log_file;
 static pthread_once_t log_once = PTHREAD_ONCE_INIT;
@@ -28,6 +31,7 @@ static const char *const level_names[] = {"ERROR", "WARN", "INFO", "TRACE"};
 static void log_init_once(void)
 {
     const char *level = weft__config_str(WEFT_CFG_DEBUG);
+    weft__log_level = WEFT_LOG_WARN;
     for (int i = 0; i < (int)WEFT_ARRAY_SIZE(level_names); i++) {
         if (strcasecmp(level, level_names[i]) == 0)
             weft__log_level = i;
