@@ -8,6 +8,13 @@
 #include "algo/sched.h"
 #include "util/log.h"
 
+/* hazard.c */
+void weft__hazards_reset(weft_hazards_t *h);
+void weft__hazards_free(weft_hazards_t *h);
+int weft__hazards_begin(weft_sched_t *s, uint32_t self);
+int weft__hazards_dep(weft_sched_t *s, uint32_t dep, uint32_t self);
+int weft__hazards_step(weft_sched_t *s, const weft_step_t *st, uint32_t self);
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,10 +48,12 @@ void weft__sched_reset(weft_sched_t *s, int rank, int nranks)
     s->nranks = nranks;
     s->algo = NULL;
     s->status = WEFT_OK;
+    weft__hazards_reset(s->hz);
 }
 
 void weft__sched_free(weft_sched_t *s)
 {
+    weft__hazards_free(s->hz);
     free(s->steps);
     free(s->deps);
     free(s->bufs);
@@ -81,27 +90,35 @@ int32_t weft__sched_add(weft_sched_t *s, const weft_step_t *step, const int32_t 
 {
     if (s->status != WEFT_OK || step_moves_nothing(step))
         return WEFT_NO_STEP;
-    if (grow((void **)&s->steps, &s->steps_cap, s->nsteps + 1, sizeof(*s->steps)) != 0 ||
-        grow((void **)&s->deps, &s->deps_cap, s->ndeps + (uint32_t)ndeps, sizeof(*s->deps)) != 0) {
+    uint32_t self = s->nsteps;
+    if (grow((void **)&s->steps, &s->steps_cap, self + 1, sizeof(*s->steps)) != 0 ||
+        weft__hazards_begin(s, self) != 0) {
         s->status = WEFT_ERR_NO_MEMORY;
         return WEFT_NO_STEP;
     }
-    weft_step_t *st = &s->steps[s->nsteps];
-    *st = *step;
-    st->dep_first = s->ndeps;
-    st->ndeps = 0;
+    uint32_t first = s->ndeps;
     for (int i = 0; i < ndeps; i++) {
         if (deps[i] == WEFT_NO_STEP)
             continue;
         /* Deps name earlier steps only: the graph stays acyclic and the
          * executor can evaluate readiness in one forward pass. */
-        if (deps[i] < 0 || (uint32_t)deps[i] >= s->nsteps) {
+        if (deps[i] < 0 || (uint32_t)deps[i] >= self) {
             s->status = WEFT_ERR_INTERNAL;
             return WEFT_NO_STEP;
         }
-        s->deps[s->ndeps++] = (uint32_t)deps[i];
-        st->ndeps++;
+        if (weft__hazards_dep(s, (uint32_t)deps[i], self) != 0) {
+            s->status = WEFT_ERR_NO_MEMORY;
+            return WEFT_NO_STEP;
+        }
     }
+    if (weft__hazards_step(s, step, self) != 0) {
+        s->status = WEFT_ERR_NO_MEMORY;
+        return WEFT_NO_STEP;
+    }
+    weft_step_t *st = &s->steps[self];
+    *st = *step;
+    st->dep_first = first;
+    st->ndeps = s->ndeps - first;
     return (int32_t)s->nsteps++;
 }
 

@@ -27,10 +27,12 @@
  * between two ranks match in order: the k-th SEND from a to b pairs with
  * the k-th RECV or RECV_REDUCE at b from a, and the executor posts the
  * sends to one peer (and the receives from one peer) in schedule order.
- * Generators must add every dependency that protects a buffer: a step that
- * overwrites memory that a pending SEND reads depends on that SEND; the
- * verifier rejects schedules with such races, including the aliasing of
- * in-place calls (send buffer inside the receive buffer).
+ * The builder adds the dependencies that memory implies (hazard.c): a step
+ * waits for the earlier steps that write what it reads, and for those that
+ * read or write what it writes, with the send buffer aliased into the
+ * receive buffer as an in-place call places it.  A generator gives only
+ * the dependencies that are not about memory.  The verifier proves the
+ * result free of races, deadlocks and wrong sums.
  */
 #ifndef WEFT_ALGO_SCHED_H
 #define WEFT_ALGO_SCHED_H
@@ -82,6 +84,8 @@ typedef struct {
     uint64_t count; /* elements */
 } weft_sched_buf_t;
 
+typedef struct weft_hazards weft_hazards_t;
+
 typedef struct weft_sched {
     weft_step_t *steps;
     uint32_t nsteps, steps_cap;
@@ -92,6 +96,7 @@ typedef struct weft_sched {
     int rank, nranks;
     const char *algo;     /* name of the generator that produced it */
     weft_status_t status; /* sticky: WEFT_ERR_NO_MEMORY if a push failed */
+    weft_hazards_t *hz;   /* the builder's memory-conflict tracker (hazard.c) */
 } weft_sched_t;
 
 /* No step: returned for dropped zero-count steps; ignored in dep lists. */
@@ -107,8 +112,12 @@ void weft__sched_free(weft_sched_t *s);
 uint32_t weft__sched_add_buf(weft_sched_t *s, weft_buf_kind_t kind, weft_datatype_t dt,
                              uint64_t count);
 
+/* Buffer `buf` shares memory with buffer `onto`, starting at element `off`
+ * of it (in-place calls); the conflict tracking treats them as one. */
+void weft__sched_alias(weft_sched_t *s, uint32_t buf, uint32_t onto, uint64_t off);
+
 /* Appends a step with the given dependencies (entries WEFT_NO_STEP are
- * skipped).  Returns the new step's index, or WEFT_NO_STEP if the step
+ * skipped) and those its memory accesses imply.  Returns the new step's index, or WEFT_NO_STEP if the step
  * moves no data and is not a signal (it is then dropped), or on failure
  * (s->status says which). */
 int32_t weft__sched_add(weft_sched_t *s, const weft_step_t *step, const int32_t *deps,
