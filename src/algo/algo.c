@@ -4,7 +4,7 @@
  * Until the topology-aware tuner lands, the choice is by message size,
  * with thresholds from the config table (WEFT_RD_MAX_BYTES, ...):
  *   all-reduce      rd up to RD_MAX, rabenseifner up to RABENSEIFNER_MAX,
- *                   then ring;
+ *                   then hier across nodes of several ranks, else ring;
  *   all-gather      rd while the whole result is up to RD_MAX, then ring;
  *   reduce-scatter  rabenseifner (halving) up to RABENSEIFNER_MAX, ring;
  *   broadcast and reduce: tree up to TREE_MAX, then chain.
@@ -21,6 +21,7 @@ static const weft_algo_t algos[] = {
     {"ring", WEFT_COLL_ALLREDUCE, weft__gen_allreduce_ring},
     {"rd", WEFT_COLL_ALLREDUCE, weft__gen_allreduce_rd},
     {"rabenseifner", WEFT_COLL_ALLREDUCE, weft__gen_allreduce_rabenseifner},
+    {"hier", WEFT_COLL_ALLREDUCE, weft__gen_allreduce_hier},
     {"ring", WEFT_COLL_ALLGATHER, weft__gen_allgather_ring},
     {"rd", WEFT_COLL_ALLGATHER, weft__gen_allgather_rd},
     {"ring", WEFT_COLL_REDUCE_SCATTER, weft__gen_reduce_scatter_ring},
@@ -72,7 +73,14 @@ static const char *choose_by_size(const weft_coll_args_t *a)
     uint64_t tree_max = (uint64_t)weft__config_int(WEFT_CFG_TREE_MAX_BYTES);
     switch (a->coll) {
     case WEFT_COLL_ALLREDUCE:
-        return bytes <= rd_max ? "rd" : bytes <= rab_max ? "rabenseifner" : "ring";
+        if (bytes <= rd_max)
+            return "rd";
+        if (bytes <= rab_max)
+            return "rabenseifner";
+        /* Across nodes with several ranks each, the rails share the load. */
+        if (a->layout != NULL && a->layout->nnodes > 1 && a->layout->min_node_size > 1)
+            return "hier";
+        return "ring";
     case WEFT_COLL_ALLGATHER:
         return bytes * (uint64_t)a->nranks <= rd_max ? "rd" : "ring";
     case WEFT_COLL_REDUCE_SCATTER:
@@ -119,6 +127,15 @@ weft_status_t weft__algo_generate(const weft_algo_t *algo, const weft_coll_args_
     user_buffer_counts(args, &send_count, &recv_count);
     weft__sched_add_buf(s, WEFT_BUF_SEND, args->dt, send_count);
     weft__sched_add_buf(s, WEFT_BUF_RECV, args->dt, recv_count);
+    /* One schedule serves in-place and out-of-place calls: conflicts are
+     * tracked as if the send buffer sat where an in-place call puts it. */
+    uint64_t slot = (uint64_t)args->rank * args->count;
+    if (args->coll == WEFT_COLL_ALLGATHER)
+        weft__sched_alias(s, 0, 1, slot);
+    else if (args->coll == WEFT_COLL_REDUCE_SCATTER)
+        weft__sched_alias(s, 1, 0, slot);
+    else if (args->coll != WEFT_COLL_SEND && args->coll != WEFT_COLL_RECV)
+        weft__sched_alias(s, 0, 1, 0);
     if (s->status != WEFT_OK)
         return s->status;
     weft_status_t st = algo->gen(args, s);

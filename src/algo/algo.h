@@ -12,6 +12,7 @@
 #ifndef WEFT_ALGO_ALGO_H
 #define WEFT_ALGO_ALGO_H
 
+#include "algo/layout.h"
 #include "algo/sched.h"
 
 typedef enum {
@@ -34,6 +35,7 @@ typedef struct {
     weft_op_t op;
     int root;       /* broadcast/reduce root; send/recv peer */
     uint64_t slice; /* pipeline slice in elements (>= 1) */
+    const weft_layout_t *layout; /* which ranks share a node; NULL: one node */
 } weft_coll_args_t;
 
 typedef weft_status_t (*weft_algo_gen_t)(const weft_coll_args_t *args, weft_sched_t *s);
@@ -64,6 +66,7 @@ weft_status_t weft__algo_generate(const weft_algo_t *algo, const weft_coll_args_
 weft_status_t weft__gen_allreduce_ring(const weft_coll_args_t *a, weft_sched_t *s);
 weft_status_t weft__gen_allreduce_rd(const weft_coll_args_t *a, weft_sched_t *s);
 weft_status_t weft__gen_allreduce_rabenseifner(const weft_coll_args_t *a, weft_sched_t *s);
+weft_status_t weft__gen_allreduce_hier(const weft_coll_args_t *a, weft_sched_t *s);
 weft_status_t weft__gen_allgather_ring(const weft_coll_args_t *a, weft_sched_t *s);
 weft_status_t weft__gen_allgather_rd(const weft_coll_args_t *a, weft_sched_t *s);
 weft_status_t weft__gen_reduce_scatter_ring(const weft_coll_args_t *a, weft_sched_t *s);

@@ -99,8 +99,8 @@ static int setup_memory(verifier_t *v, int rank)
 
 static weft_coll_args_t rank_args(const weft_verify_case_t *vc, int rank)
 {
-    weft_coll_args_t a = {vc->coll, rank, vc->nranks, vc->count, WEFT_FLOAT32,
-                          vc->op,   vc->root, vc->slice};
+    weft_coll_args_t a = {vc->coll, rank,     vc->nranks, vc->count, WEFT_FLOAT32,
+                          vc->op,   vc->root, vc->slice,  vc->layout};
     if (vc->coll == WEFT_COLL_SEND) { /* rank 0 sends to n-1, others idle */
         a.root = rank == 0 ? vc->nranks - 1 : 0;
         if (rank == vc->nranks - 1)

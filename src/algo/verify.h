@@ -33,6 +33,7 @@ typedef struct {
     int root;
     uint64_t slice;
     int in_place;
+    const weft_layout_t *layout; /* NULL: all ranks on one node */
 } weft_verify_case_t;
 
 typedef struct {

@@ -78,8 +78,9 @@ static weft_status_t submit(weft_comm_t comm, weft_coll_t coll, size_t count, we
                             weft_op_t op, int root, const void *send, void *recv)
 {
     uint64_t chunk = (uint64_t)weft__config_int(WEFT_CFG_CHUNK_BYTES) / weft__dtype_size(dt);
-    weft_op_desc_t d = {comm, {coll, comm->rank, comm->nranks, count, dt, op, root,
-                               chunk > 0 ? chunk : 1},
+    weft_op_desc_t d = {comm,
+                        {coll, comm->rank, comm->nranks, count, dt, op, root, chunk > 0 ? chunk : 1,
+                         &comm->layout},
                         send, recv};
     if (weft__group_active())
         return weft__group_enqueue(&d);

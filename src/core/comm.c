@@ -45,23 +45,34 @@ static weft_status_t exchange_peers(struct weft_comm *comm, uint64_t deadline)
         return st;
     }
     int no_shm = weft__config_int(WEFT_CFG_SHM_DISABLE) != 0;
-    comm->local_rank = comm->local_size = comm->nnodes = 0;
+    int *label = calloc((size_t)n, sizeof(int));
+    if (label == NULL) {
+        free(all);
+        return weft__error(WEFT_ERR_NO_MEMORY, "node labels for %d ranks", n);
+    }
     for (int p = 0; p < n; p++) {
         all[p].host[WEFT_HOSTID_BYTES - 1] = '\0';
         memcpy(comm->peer_host + (size_t)p * WEFT_HOSTID_BYTES, all[p].host, WEFT_HOSTID_BYTES);
         comm->peer_pid[p] = all[p].pid;
         int same = strcmp(all[p].host, mine.host) == 0;
         comm->peer_class[p] = same && !no_shm ? WEFT_TP_SHM : WEFT_TP_SOCKET;
-        if (same) {
-            if (p < comm->rank)
-                comm->local_rank++;
-            comm->local_size++;
+        label[p] = p;
+        for (int q = 0; q < p; q++) {
+            if (strcmp(all[q].host, all[p].host) == 0) {
+                label[p] = label[q];
+                break;
+            }
         }
-        int first = 1;
-        for (int q = 0; q < p && first; q++)
-            first = strcmp(all[q].host, all[p].host) != 0;
-        comm->nnodes += first;
     }
+    st = weft__layout_build(&comm->layout, n, label);
+    free(label);
+    if (st != WEFT_OK) {
+        free(all);
+        return weft__error(st, "node layout for %d ranks", n);
+    }
+    comm->nnodes = comm->layout.nnodes;
+    comm->local_rank = comm->layout.local_rank[comm->rank];
+    comm->local_size = weft__layout_node_size(&comm->layout, comm->layout.node_of[comm->rank]);
     free(all);
     return WEFT_OK;
 }
@@ -103,6 +114,7 @@ void weft__comm_free(struct weft_comm *comm)
     free(comm->peer_pid);
     free(comm->peer_host);
     free(comm->peer_class);
+    weft__layout_free(&comm->layout);
     free(comm);
 }
 

@@ -18,6 +18,7 @@ struct weft_comm {
     double timeout_s;
     char host[WEFT_HOSTID_BYTES];
     int nnodes, local_rank, local_size; /* from the host ids */
+    weft_layout_t layout;
     int *peer_pid;
     char *peer_host;     /* nranks * WEFT_HOSTID_BYTES */
     uint8_t *peer_class; /* per peer: WEFT_TP_SHM or WEFT_TP_SOCKET */

@@ -54,10 +54,63 @@ static void sweep_algo(const weft_algo_t *al, int max_n)
                     for (int ri = 0; ri < nroots; ri++)
                         for (int ip = 0; ip < 2; ip++) {
                             weft_verify_case_t vc = {al->coll, n, counts[ci], ops[oi],
-                                                     roots[ri], slices[si], ip};
+                                                     roots[ri], slices[si], ip, NULL};
                             run_case(al, &vc);
                         }
         }
+    }
+}
+
+/* One layout case: label[r] names rank r's node. */
+static void layout_case(const weft_algo_t *al, int n, const int *label)
+{
+    weft_layout_t l;
+    if (weft__layout_build(&l, n, label) != WEFT_OK) {
+        failures++;
+        return;
+    }
+    uint64_t counts[] = {0, 1, (uint64_t)n - 1, 13, 97, 1009};
+    weft_op_t ops[] = {WEFT_SUM, WEFT_AVG};
+    for (int ci = 0; ci < 6; ci++)
+        for (int oi = 0; oi < 2; oi++)
+            for (int ip = 0; ip < 2; ip++) {
+                uint64_t slices[] = {counts[ci] / (3 * (uint64_t)n) + 1, 1u << 20};
+                for (int si = 0; si < 2; si++) {
+                    weft_verify_case_t vc = {al->coll, n,  counts[ci], ops[oi],
+                                             0,        slices[si], ip,  &l};
+                    run_case(al, &vc);
+                }
+            }
+    weft__layout_free(&l);
+}
+
+/* Topology-aware algorithms: 1..8 nodes x 1..8 ranks per node, in blocks
+ * and interleaved (rank r on node r mod N), and uneven nodes. */
+static void sweep_layouts(const weft_algo_t *al, int max_n)
+{
+    int label[64];
+    for (int nodes = 1; nodes <= 8; nodes++)
+        for (int per = 1; per <= 8 && nodes * per <= max_n; per++) {
+            int n = nodes * per;
+            for (int r = 0; r < n; r++)
+                label[r] = r / per;
+            layout_case(al, n, label);
+            for (int r = 0; r < n; r++)
+                label[r] = r % nodes;
+            layout_case(al, n, label);
+        }
+    /* Uneven: node j holds 1 + (j * 5 + 3) % 7 ranks, shuffled by a stride. */
+    for (int nodes = 2; nodes <= 8; nodes++) {
+        int n = 0;
+        for (int j = 0; j < nodes; j++)
+            for (int k = 0; k < 1 + (j * 5 + 3) % 7 && n < max_n; k++)
+                label[n++] = j;
+        int shuffled[64];
+        for (int r = 0; r < n; r++)
+            shuffled[r] = label[(r * 7) % n == r ? r : (r * 7) % n];
+        layout_case(al, n, label);
+        if (n % 7 != 0)
+            layout_case(al, n, shuffled);
     }
 }
 
@@ -76,13 +129,21 @@ static weft_status_t gen_double_count(const weft_coll_args_t *a, weft_sched_t *s
     return s->status;
 }
 
+/* The builder orders conflicting steps by itself; a broken schedule is
+ * made by taking a step's dependencies away afterwards. */
+static void strip_deps(weft_sched_t *s, int32_t step)
+{
+    if (step >= 0)
+        s->steps[step].ndeps = 0;
+}
+
 static weft_status_t gen_race(const weft_coll_args_t *a, weft_sched_t *s)
 {
     /* Sends the receive buffer while a receive overwrites it, unordered. */
     int peer = (a->rank + 1) % a->nranks, prev = (a->rank + a->nranks - 1) % a->nranks;
     weft__sched_copy(s, weft__region(0, 0, a->count), weft__region(1, 0, a->count), a->dt, NULL, 0);
     weft__sched_send(s, peer, weft__region(1, 0, a->count), a->dt, NULL, 0);
-    weft__sched_recv(s, prev, weft__region(1, 0, a->count), a->dt, NULL, 0);
+    strip_deps(s, weft__sched_recv(s, prev, weft__region(1, 0, a->count), a->dt, NULL, 0));
     return s->status;
 }
 
@@ -109,7 +170,7 @@ static weft_status_t gen_size_mismatch(const weft_coll_args_t *a, weft_sched_t *
     int peer = (a->rank + 1) % a->nranks, prev = (a->rank + a->nranks - 1) % a->nranks;
     uint64_t c = a->count - (a->rank == 0 ? 1 : 0);
     weft__sched_send(s, peer, weft__region(0, 0, c), a->dt, NULL, 0);
-    weft__sched_recv(s, prev, weft__region(1, 0, a->count), a->dt, NULL, 0);
+    strip_deps(s, weft__sched_recv(s, prev, weft__region(1, 0, a->count), a->dt, NULL, 0));
     return s->status;
 }
 
@@ -125,8 +186,8 @@ static weft_status_t gen_inplace_race(const weft_coll_args_t *a, weft_sched_t *s
      * sending it. */
     int peer = (a->rank + 1) % a->nranks;
     weft__sched_send(s, peer, weft__region(0, 0, a->count), a->dt, NULL, 0);
-    weft__sched_recv_reduce(s, peer, weft__region(0, 0, a->count), weft__region(1, 0, a->count),
-                            a->dt, a->op, NULL, 0);
+    strip_deps(s, weft__sched_recv_reduce(s, peer, weft__region(0, 0, a->count),
+                                          weft__region(1, 0, a->count), a->dt, a->op, NULL, 0));
     return s->status;
 }
 
@@ -134,7 +195,7 @@ static void expect_rejected(const char *what, const char *why, weft_algo_gen_t g
                             int in_place)
 {
     weft_algo_t al = {what, WEFT_COLL_ALLREDUCE, gen};
-    weft_verify_case_t vc = {WEFT_COLL_ALLREDUCE, n, 12, WEFT_SUM, 0, 4, in_place};
+    weft_verify_case_t vc = {WEFT_COLL_ALLREDUCE, n, 12, WEFT_SUM, 0, 4, in_place, NULL};
     char msg[512];
     cases++;
     if (weft__verify(&al, &vc, msg, sizeof(msg), NULL) == WEFT_OK) {
@@ -161,6 +222,8 @@ int main(void)
                 continue; /* proven together with SEND */
             int before = failures, before_cases = cases;
             sweep_algo(list[i], c == WEFT_COLL_SEND ? (max_n < 2 ? 1 : max_n) : max_n);
+            if (strcmp(list[i]->name, "hier") == 0)
+                sweep_layouts(list[i], max_n);
             printf("%-14s %-14s %6d cases %s\n", weft__coll_name(list[i]->coll), list[i]->name,
                    cases - before_cases, failures == before ? "proven" : "FAILED");
         }
