@@ -36,7 +36,7 @@ typedef struct {
     const perf_opts_t *popts;
     weft_comm_t comm;
     int rank, nranks;
-    char algo[32]; /* of the last measured collective */
+    const char *algo; /* of the last measured collective (a static name) */
     int status;
 } perf_rank_t;
 
@@ -90,8 +90,8 @@ static int perf_run(void *ctx, const bench_size_t *size, const bench_bufs_t *buf
     }
     if (st != WEFT_OK)
         return perf_fail(p, bench_coll_name(p->opts->coll), st);
-    snprintf(p->algo, sizeof(p->algo), "%s",
-             p->opts->coll == BENCH_SENDRECV ? "direct" : weft_comm_last_algo(p->comm));
+    /* A pointer, not a copy: this runs inside the timed loop. */
+    p->algo = p->opts->coll == BENCH_SENDRECV ? "direct" : weft_comm_last_algo(p->comm);
     return 0;
 }
 
@@ -118,7 +118,8 @@ static int perf_sum_u64(void *ctx, uint64_t *value)
 
 static const char *perf_algo(void *ctx)
 {
-    return ((perf_rank_t *)ctx)->algo;
+    const char *algo = ((perf_rank_t *)ctx)->algo;
+    return algo != NULL ? algo : "";
 }
 
 /* weft runs everything; sendrecv is out of place by nature. */
@@ -203,7 +204,7 @@ static int perf_threads(const bench_opts_t *opts, const perf_opts_t *popts)
         return 3;
     }
     for (int r = 0; r < n; r++) {
-        ts[r] = (perf_thread_t){{opts, popts, NULL, r, n, "", 0}, &id};
+        ts[r] = (perf_thread_t){{opts, popts, NULL, r, n, NULL, 0}, &id};
         if (pthread_create(&tids[r], NULL, perf_thread, &ts[r]) != 0) {
             fprintf(stderr, "error: weft-perf: cannot start thread %d\n", r);
             exit(3);
@@ -223,7 +224,7 @@ static int perf_threads(const bench_opts_t *opts, const perf_opts_t *popts)
 
 static int perf_processes(const bench_opts_t *opts, const perf_opts_t *popts)
 {
-    perf_rank_t p = {opts, popts, NULL, 0, 0, "", 0};
+    perf_rank_t p = {opts, popts, NULL, 0, 0, NULL, 0};
     weft_status_t st = weft_comm_init_env(&p.comm);
     if (st != WEFT_OK) {
         fprintf(stderr, "error: weft-perf: weft_comm_init_env: %s\n", weft_last_error());

@@ -100,5 +100,8 @@ weft_status_t weft__launch_info(weft__launch_info_t *info_p);
 #define WEFT_HOSTID_BYTES 64
 /* WEFT_HOSTID if set, else hostname + boot id; NUL-terminated. */
 void weft__host_id(char out[WEFT_HOSTID_BYTES]);
+/* The running kernel (its boot id), whatever WEFT_HOSTID says: ranks with
+ * equal machine ids share CPUs, even on different emulated nodes. */
+void weft__machine_id(char out[WEFT_HOSTID_BYTES]);
 
 #endif

@@ -18,18 +18,10 @@
 
 #define BOOT_ID_CHARS 16 /* hex digits of the boot id kept: 64 random bits */
 
-void weft__host_id(char out[WEFT_HOSTID_BYTES])
+/* The first hex digits of the kernel's boot id; "" if unreadable. */
+static size_t read_boot_id(char hex[BOOT_ID_CHARS + 1])
 {
-    if (weft__config_is_set(WEFT_CFG_HOSTID)) {
-        snprintf(out, WEFT_HOSTID_BYTES, "%s", weft__config_str(WEFT_CFG_HOSTID));
-        return;
-    }
-    char host[256];
-    if (gethostname(host, sizeof(host)) != 0)
-        strcpy(host, "unknown-host");
-    host[sizeof(host) - 1] = '\0';
-
-    char boot[64] = "", hex[BOOT_ID_CHARS + 1];
+    char boot[64] = "";
     FILE *f = fopen("/proc/sys/kernel/random/boot_id", "re");
     if (f != NULL) {
         if (fgets(boot, sizeof(boot), f) == NULL)
@@ -42,6 +34,30 @@ void weft__host_id(char out[WEFT_HOSTID_BYTES])
             hex[n++] = *p;
     }
     hex[n] = '\0';
+    return n;
+}
+
+void weft__machine_id(char out[WEFT_HOSTID_BYTES])
+{
+    char hex[BOOT_ID_CHARS + 1];
+    if (read_boot_id(hex) < 8 && gethostname(hex, sizeof(hex)) != 0)
+        strcpy(hex, "?");
+    snprintf(out, WEFT_HOSTID_BYTES, "%s", hex);
+}
+
+void weft__host_id(char out[WEFT_HOSTID_BYTES])
+{
+    if (weft__config_is_set(WEFT_CFG_HOSTID)) {
+        snprintf(out, WEFT_HOSTID_BYTES, "%s", weft__config_str(WEFT_CFG_HOSTID));
+        return;
+    }
+    char host[256];
+    if (gethostname(host, sizeof(host)) != 0)
+        strcpy(host, "unknown-host");
+    host[sizeof(host) - 1] = '\0';
+
+    char hex[BOOT_ID_CHARS + 1];
+    size_t n = read_boot_id(hex);
     if (n < 8) { /* no usable boot id: the host name is all there is */
         snprintf(out, WEFT_HOSTID_BYTES, "%s", host);
         return;

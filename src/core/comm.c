@@ -10,26 +10,44 @@
  *      creation exchanges addresses through the bootstrap.
  * A failure in any phase frees what the earlier ones built.
  */
+#define _GNU_SOURCE /* sched_getaffinity */
 #include "core/comm.h"
 #include "util/config.h"
 #include "util/log.h"
 #include "util/time.h"
 
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 typedef struct {
     char host[WEFT_HOSTID_BYTES];
+    char machine[WEFT_HOSTID_BYTES];
     int32_t pid;
     int32_t reserved;
 } peer_info_t;
 
+/* How long a waiting rank polls before it yields: WEFT_SPIN_US, or by
+ * default 50 us, and none when the ranks on this machine outnumber its
+ * CPUs -- then a polling rank only delays the peer it waits for (measured:
+ * 4 threads on 2 cores, 8-byte all-reduce 140 us with polling, 7.5 us
+ * without). */
+static uint64_t spin_budget_ns(int ranks_here)
+{
+    if (weft__config_is_set(WEFT_CFG_SPIN_US))
+        return (uint64_t)weft__config_int(WEFT_CFG_SPIN_US) * 1000;
+    cpu_set_t set;
+    int cpus = sched_getaffinity(0, sizeof(set), &set) == 0 ? CPU_COUNT(&set) : 1;
+    return ranks_here > cpus ? 0 : 50000;
+}
+
 static weft_status_t exchange_peers(struct weft_comm *comm, uint64_t deadline)
 {
     int n = comm->nranks;
-    peer_info_t mine = {{0}, (int32_t)getpid(), 0};
+    peer_info_t mine = {{0}, {0}, (int32_t)getpid(), 0};
     weft__host_id(mine.host);
+    weft__machine_id(mine.machine);
     memcpy(comm->host, mine.host, WEFT_HOSTID_BYTES);
     peer_info_t *all = calloc((size_t)n, sizeof(*all));
     comm->peer_pid = calloc((size_t)n, sizeof(int));
@@ -44,7 +62,7 @@ static weft_status_t exchange_peers(struct weft_comm *comm, uint64_t deadline)
         free(all);
         return st;
     }
-    int no_shm = weft__config_int(WEFT_CFG_SHM_DISABLE) != 0;
+    int no_shm = weft__config_int(WEFT_CFG_SHM_DISABLE) != 0, ranks_here = 0;
     int *label = calloc((size_t)n, sizeof(int));
     if (label == NULL) {
         free(all);
@@ -52,6 +70,8 @@ static weft_status_t exchange_peers(struct weft_comm *comm, uint64_t deadline)
     }
     for (int p = 0; p < n; p++) {
         all[p].host[WEFT_HOSTID_BYTES - 1] = '\0';
+        all[p].machine[WEFT_HOSTID_BYTES - 1] = '\0';
+        ranks_here += strcmp(all[p].machine, mine.machine) == 0;
         memcpy(comm->peer_host + (size_t)p * WEFT_HOSTID_BYTES, all[p].host, WEFT_HOSTID_BYTES);
         comm->peer_pid[p] = all[p].pid;
         int same = strcmp(all[p].host, mine.host) == 0;
@@ -70,6 +90,7 @@ static weft_status_t exchange_peers(struct weft_comm *comm, uint64_t deadline)
         free(all);
         return weft__error(st, "node layout for %d ranks", n);
     }
+    comm->spin_ns = spin_budget_ns(ranks_here);
     comm->nnodes = comm->layout.nnodes;
     comm->local_rank = comm->layout.local_rank[comm->rank];
     comm->local_size = weft__layout_node_size(&comm->layout, comm->layout.node_of[comm->rank]);

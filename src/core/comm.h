@@ -16,6 +16,7 @@ struct weft_comm {
     weft_bootstrap_t *bs;
     uint8_t secret[WEFT_SECRET_BYTES];
     double timeout_s;
+    uint64_t spin_ns; /* how long a waiting call polls before yielding */
     char host[WEFT_HOSTID_BYTES];
     int nnodes, local_rank, local_size; /* from the host ids */
     weft_layout_t layout;

@@ -118,16 +118,20 @@ static weft_status_t prepare_comm(struct weft_comm *comm, weft_op_desc_t *ops, i
     return st;
 }
 
-static void idle_wait(uint64_t idle_ns, uint64_t spin_ns)
+/* Returns 1 while still in the polling phase. */
+static int idle_wait(uint64_t idle_ns, uint64_t spin_ns)
 {
     if (idle_ns < spin_ns) {
         weft__cpu_relax(); /* one pause: a message is noticed within ~50 ns */
-    } else if (idle_ns < spin_ns + 1000000) {
+        return 1;
+    }
+    if (idle_ns < spin_ns + 1000000) {
         sched_yield();
     } else {
         struct timespec ts = {0, 50000};
         nanosleep(&ts, NULL);
     }
+    return 0;
 }
 
 /* Marks comm failed, cancels its transports' requests, tells the peers
@@ -164,11 +168,15 @@ static weft_status_t timeout_error(struct weft_comm *comm, const weft_op_desc_t 
 static weft_status_t drive(struct weft_comm **comms, weft_op_desc_t **first_op, int n)
 {
     double timeout = 0;
-    for (int i = 0; i < n; i++)
+    uint64_t spin_ns = UINT64_MAX;
+    for (int i = 0; i < n; i++) {
         timeout = WEFT_MAX(timeout, comms[i]->timeout_s);
+        spin_ns = WEFT_MIN(spin_ns, comms[i]->spin_ns);
+    }
     uint64_t deadline = 0; /* set when the first wait starts: fast calls never read the clock */
-    uint64_t spin_ns = (uint64_t)weft__config_int(WEFT_CFG_SPIN_US) * 1000, idle_since = 0;
-    int left = n;
+    uint64_t idle_since = 0;
+    uint32_t idle_rounds = 0;
+    int left = n, polling = 1;
     weft_status_t result = WEFT_OK;
     uint8_t one[1] = {0}, *finished = n == 1 ? one : calloc((size_t)n, 1);
     if (finished == NULL)
@@ -194,6 +202,13 @@ static weft_status_t drive(struct weft_comm **comms, weft_op_desc_t **first_op, 
             break;
         if (moved) {
             idle_since = 0;
+            idle_rounds = 0;
+            polling = 1;
+            continue;
+        }
+        /* While polling, the clock is read every 32nd round only. */
+        if (polling && (idle_rounds++ & 31) != 0) {
+            weft__cpu_relax();
             continue;
         }
         uint64_t now = weft__now_ns();
@@ -209,7 +224,7 @@ static weft_status_t drive(struct weft_comm **comms, weft_op_desc_t **first_op, 
             }
             break;
         }
-        idle_wait(now - (idle_since ? idle_since : (idle_since = now)), spin_ns);
+        polling = idle_wait(now - (idle_since ? idle_since : (idle_since = now)), spin_ns);
     }
     if (finished != one)
         free(finished);

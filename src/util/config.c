@@ -32,7 +32,7 @@ static const cfg_row_t table[WEFT_CFG_COUNT] = {
     [WEFT_CFG_ALGO] = {"ALGO", CFG_STR, "",
                        "force an algorithm: ring, rd, rabenseifner, tree or chain (where the "
                        "collective has it); empty chooses by size"},
-    [WEFT_CFG_CHUNK_BYTES] = {"CHUNK_BYTES", CFG_INT, "256K",
+    [WEFT_CFG_CHUNK_BYTES] = {"CHUNK_BYTES", CFG_INT, "1M",
                               "pipeline slice: ring and chain steps move at most this much"},
     [WEFT_CFG_RD_MAX_BYTES] = {"RD_MAX_BYTES", CFG_INT, "8K",
                                "all-reduce and all-gather up to this size use recursive doubling"},
@@ -55,7 +55,7 @@ static const cfg_row_t table[WEFT_CFG_COUNT] = {
                          "different ids talk over sockets"},
     [WEFT_CFG_SHM_DISABLE] = {"SHM_DISABLE", CFG_BOOL, "0",
                               "1: never use shared memory, even within a node"},
-    [WEFT_CFG_SHM_SLOT_BYTES] = {"SHM_SLOT_BYTES", CFG_INT, "64K",
+    [WEFT_CFG_SHM_SLOT_BYTES] = {"SHM_SLOT_BYTES", CFG_INT, "256K",
                                  "size of one slot of a shared-memory FIFO"},
     [WEFT_CFG_SHM_NSLOTS] = {"SHM_NSLOTS", CFG_INT, "8", "slots per shared-memory FIFO"},
     [WEFT_CFG_SHM_SINGLE_COPY] = {"SHM_SINGLE_COPY", CFG_INT, "1",
@@ -65,7 +65,8 @@ static const cfg_row_t table[WEFT_CFG_COUNT] = {
     [WEFT_CFG_SHM_SINGLE_COPY_MIN_BYTES] = {"SHM_SINGLE_COPY_MIN_BYTES", CFG_INT, "64K",
                                             "messages from this size use single copy"},
     [WEFT_CFG_SPIN_US] = {"SPIN_US", CFG_INT, "50",
-                          "microseconds a waiting rank polls before it starts yielding the CPU"},
+                          "microseconds a waiting rank polls before it starts yielding the CPU; "
+                          "unset: 50, or 0 when this machine runs more ranks than it has CPUs"},
     [WEFT_CFG_CPU_ISA] = {"CPU_ISA", CFG_STR, "auto",
                            "reduction kernels: auto picks the best the CPU has; generic, avx, "
                            "avx2 or avx512 force one (falling back if the CPU lacks it)"},

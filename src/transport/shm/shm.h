@@ -100,6 +100,7 @@ typedef struct {
     void *bounce;
     size_t bounce_bytes;
     uint64_t last_liveness_ns;
+    uint32_t idle_rounds;
     weft_tcounters_t counters;
 } shm_t;
 
