@@ -139,6 +139,7 @@ weft_status_t weft__algo_generate(const weft_algo_t *algo, const weft_coll_args_
     if (s->status != WEFT_OK)
         return s->status;
     weft_status_t st = algo->gen(args, s);
+    weft__sched_done(s);
     if (st != WEFT_OK)
         return weft__error(st, "generating the %s schedule of %s (rank %d of %d) failed",
                            algo->name, weft__coll_name(args->coll), args->rank, args->nranks);

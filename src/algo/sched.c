@@ -51,6 +51,12 @@ void weft__sched_reset(weft_sched_t *s, int rank, int nranks)
     weft__hazards_reset(s->hz);
 }
 
+void weft__sched_done(weft_sched_t *s)
+{
+    weft__hazards_free(s->hz);
+    s->hz = NULL;
+}
+
 void weft__sched_free(weft_sched_t *s)
 {
     weft__hazards_free(s->hz);

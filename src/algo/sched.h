@@ -144,6 +144,10 @@ int32_t weft__sched_reduce(weft_sched_t *s, weft_region_t a, weft_region_t b,
 int32_t weft__sched_divide(weft_sched_t *s, weft_region_t dst, weft_datatype_t dt,
                            uint32_t divisor, const int32_t *deps, int ndeps);
 
+/* Frees the conflict tracker once a schedule is complete (it is rebuilt if
+ * more steps are added). */
+void weft__sched_done(weft_sched_t *s);
+
 /* Appends src to dst (steps, deps and buffers renumbered, buffers tagged
  * with `group`), so that several calls of a group run as one schedule. */
 weft_status_t weft__sched_append(weft_sched_t *dst, const weft_sched_t *src, uint16_t group);

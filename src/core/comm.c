@@ -10,13 +10,11 @@
  *      creation exchanges addresses through the bootstrap.
  * A failure in any phase frees what the earlier ones built.
  */
-#define _GNU_SOURCE /* sched_getaffinity */
 #include "core/comm.h"
 #include "util/config.h"
 #include "util/log.h"
 #include "util/time.h"
 
-#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -37,9 +35,10 @@ static uint64_t spin_budget_ns(int ranks_here)
 {
     if (weft__config_is_set(WEFT_CFG_SPIN_US))
         return (uint64_t)weft__config_int(WEFT_CFG_SPIN_US) * 1000;
-    cpu_set_t set;
-    int cpus = sched_getaffinity(0, sizeof(set), &set) == 0 ? CPU_COUNT(&set) : 1;
-    return ranks_here > cpus ? 0 : 50000;
+    /* The machine's CPUs, not this process's affinity: a launcher that
+     * binds each rank to one core does not make the machine oversubscribed. */
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    return cpus > 0 && ranks_here > cpus ? 0 : 50000;
 }
 
 static weft_status_t exchange_peers(struct weft_comm *comm, uint64_t deadline)
@@ -127,9 +126,10 @@ void weft__comm_free(struct weft_comm *comm)
     }
     if (comm->bs != NULL)
         weft__bootstrap_destroy(comm->bs);
-    weft__sched_free(&comm->sched);
+    for (int i = 0; i < WEFT_PLAN_CACHE; i++)
+        weft__plan_free(&comm->plans[i]);
+    weft__plan_free(&comm->group_plan);
     weft__sched_free(&comm->part);
-    weft__exec_free(&comm->exec);
     free(comm->base);
     free(comm->scratch);
     free(comm->peer_pid);
@@ -148,7 +148,9 @@ weft_status_t weft__comm_create(int nranks, const weft_unique_id_t *id, int rank
     comm->rank = rank;
     comm->nranks = nranks;
     comm->timeout_s = weft__config_double(WEFT_CFG_TIMEOUT);
-    weft__sched_init(&comm->sched, rank, nranks);
+    for (int i = 0; i < WEFT_PLAN_CACHE; i++)
+        weft__sched_init(&comm->plans[i].sched, rank, nranks);
+    weft__sched_init(&comm->group_plan.sched, rank, nranks);
     weft__sched_init(&comm->part, rank, nranks);
     weft__log_set_context(rank, nranks);
     uint64_t deadline = weft__deadline_after(comm->timeout_s);

@@ -7,6 +7,7 @@
 #include "algo/algo.h"
 #include "bootstrap/bootstrap.h"
 #include "core/exec.h"
+#include "core/plan.h"
 #include "transport/transport.h"
 
 enum { WEFT_TP_SHM, WEFT_TP_SOCKET, WEFT_NUM_TP };
@@ -25,16 +26,15 @@ struct weft_comm {
     uint8_t *peer_class; /* per peer: WEFT_TP_SHM or WEFT_TP_SOCKET */
     weft_transport_t *tp[WEFT_NUM_TP];
     /* Execution state, reused from call to call. */
-    weft_sched_t sched, part;
-    weft_exec_t exec;
+    weft_plan_t plans[WEFT_PLAN_CACHE]; /* single calls, by arguments */
+    weft_plan_t group_plan;
+    weft_plan_t *active; /* the plan being run */
+    uint64_t plan_clock;
+    weft_sched_t part; /* a group's calls, one at a time */
     void **base;
     uint32_t base_cap;
     void *scratch;
     size_t scratch_bytes;
-    /* The last single call: when the next has the same arguments, its
-     * schedule and executor graph are reused (only buffers differ). */
-    weft_coll_args_t cached_args;
-    int cached;
     uint64_t seq; /* collectives issued */
     const char *last_algo;
     weft_status_t error; /* sticky: set when a collective failed */
@@ -42,12 +42,12 @@ struct weft_comm {
 };
 
 /* One call, as recorded for a group or run at once. */
-typedef struct {
+struct weft_op_desc {
     struct weft_comm *comm;
     weft_coll_args_t args;
     const void *sendbuf;
     void *recvbuf;
-} weft_op_desc_t;
+};
 
 /* comm_registry.c: which pointers are live communicators. */
 weft_status_t weft__comm_register(struct weft_comm *comm);

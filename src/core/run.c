@@ -14,6 +14,7 @@
  * (WEFT_TIMEOUT) with WEFT_ERR_TIMEOUT and the pending steps named.
  */
 #include "core/comm.h"
+#include "core/plan.h"
 #include "reduce/reduce.h"
 #include "util/config.h"
 #include "util/log.h"
@@ -24,99 +25,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-static weft_status_t generate_op(weft_op_desc_t *op, weft_sched_t *into)
-{
-    const weft_algo_t *al = weft__algo_choose(&op->args, weft__config_str(WEFT_CFG_ALGO));
-    if (al == NULL)
-        return weft__error(WEFT_ERR_INTERNAL, "no algorithm for %s",
-                           weft__coll_name(op->args.coll));
-    op->comm->last_algo = al->name;
-    return weft__algo_generate(al, &op->args, into);
-}
-
-/* Builds comm's schedule from its ops (or reuses the last one) and sizes
- * the scratch memory and the buffer table. */
-static weft_status_t build_sched(struct weft_comm *comm, weft_op_desc_t *ops, int nops)
-{
-    weft_status_t st = WEFT_OK;
-    if (nops == 1) {
-        st = generate_op(&ops[0], &comm->sched);
-    } else {
-        weft__sched_reset(&comm->sched, comm->rank, comm->nranks);
-        for (int i = 0; i < nops && st == WEFT_OK; i++) {
-            st = generate_op(&ops[i], &comm->part);
-            if (st == WEFT_OK)
-                st = weft__sched_append(&comm->sched, &comm->part, (uint16_t)i);
-        }
-    }
-    if (st != WEFT_OK)
-        return st;
-    const weft_sched_t *s = &comm->sched;
-    size_t scratch = 0;
-    for (uint32_t b = 0; b < s->nbufs; b++) {
-        if (s->bufs[b].kind == WEFT_BUF_SCRATCH)
-            scratch += WEFT_ALIGN_UP(s->bufs[b].count * weft__dtype_size(s->bufs[b].dtype), 64);
-    }
-    if (scratch > comm->scratch_bytes) {
-        free(comm->scratch);
-        comm->scratch = NULL;
-        comm->scratch_bytes = 0;
-        if (posix_memalign(&comm->scratch, 64, scratch) != 0)
-            return weft__error(WEFT_ERR_NO_MEMORY, "%zu bytes of scratch memory", scratch);
-        comm->scratch_bytes = scratch;
-    }
-    if (s->nbufs > comm->base_cap) {
-        void **nb = realloc(comm->base, s->nbufs * sizeof(void *));
-        if (nb == NULL)
-            return weft__error(WEFT_ERR_NO_MEMORY, "buffer table");
-        comm->base = nb;
-        comm->base_cap = s->nbufs;
-    }
-    return WEFT_OK;
-}
-
-static void bind_buffers(struct weft_comm *comm, const weft_op_desc_t *ops)
-{
-    const weft_sched_t *s = &comm->sched;
-    size_t at = 0;
-    for (uint32_t b = 0; b < s->nbufs; b++) {
-        const weft_sched_buf_t *sb = &s->bufs[b];
-        const weft_op_desc_t *op = &ops[sb->group];
-        if (sb->kind == WEFT_BUF_SEND) {
-            comm->base[b] = (void *)op->sendbuf;
-        } else if (sb->kind == WEFT_BUF_RECV) {
-            comm->base[b] = op->recvbuf;
-        } else {
-            comm->base[b] = (char *)comm->scratch + at;
-            at += WEFT_ALIGN_UP(sb->count * weft__dtype_size(sb->dtype), 64);
-        }
-    }
-}
-
-/* Prepares comm's executor for its ops.  A single call with the same
- * arguments as the last one (the common case of a training loop) reuses
- * the schedule and the executor's graph. */
-static weft_status_t prepare_comm(struct weft_comm *comm, weft_op_desc_t *ops, int nops)
-{
-    if (nops == 1 && comm->cached &&
-        memcmp(&comm->cached_args, &ops[0].args, sizeof(ops[0].args)) == 0) {
-        bind_buffers(comm, ops);
-        weft__exec_restart(&comm->exec, comm->base);
-        return WEFT_OK;
-    }
-    comm->cached = 0;
-    weft_status_t st = build_sched(comm, ops, nops);
-    if (st != WEFT_OK)
-        return st;
-    bind_buffers(comm, ops);
-    st = weft__exec_start(&comm->exec, comm, &comm->sched, comm->base);
-    if (st == WEFT_OK && nops == 1) {
-        comm->cached_args = ops[0].args;
-        comm->cached = 1;
-    }
-    return st;
-}
 
 /* Returns 1 while still in the polling phase. */
 static int idle_wait(uint64_t idle_ns, uint64_t spin_ns)
@@ -154,7 +62,7 @@ static weft_status_t fail_comm(struct weft_comm *comm, weft_status_t st, const c
 static weft_status_t timeout_error(struct weft_comm *comm, const weft_op_desc_t *op)
 {
     char pending[256];
-    weft__exec_describe_pending(&comm->exec, pending, sizeof(pending));
+    weft__exec_describe_pending(&comm->active->exec, pending, sizeof(pending));
     return weft__error(WEFT_ERR_TIMEOUT,
                        "rank %d/%d: %s #%llu (%s, %llu x %s) did not complete within %.1f s "
                        "(WEFT_TIMEOUT); waiting on %s", comm->rank, comm->nranks,
@@ -187,7 +95,7 @@ static weft_status_t drive(struct weft_comm **comms, weft_op_desc_t **first_op, 
             if (finished[i])
                 continue;
             int m = 0;
-            weft_status_t st = weft__exec_progress(&comms[i]->exec, &m);
+            weft_status_t st = weft__exec_progress(&comms[i]->active->exec, &m);
             moved |= m;
             if (st == WEFT_IN_PROGRESS)
                 continue;
@@ -267,7 +175,7 @@ weft_status_t weft__run_ops(weft_op_desc_t *ops, int nops)
         ops[i].comm->seq += (uint64_t)k;
         comms[ncomms] = ops[i].comm;
         first[ncomms++] = &ops[i];
-        st = prepare_comm(ops[i].comm, &ops[i], k);
+        st = weft__plan_prepare(ops[i].comm, &ops[i], k);
         i += k - 1;
     }
     if (st == WEFT_OK)
