@@ -24,6 +24,7 @@
  * schedule thus costs about linear time in its steps.
  */
 #include "algo/sched.h"
+#include "reduce/reduce.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -52,7 +53,7 @@ struct weft_hazards {
     hz_rec_t *recs;
     uint32_t nrecs, recs_cap;
     uint32_t *space;  /* per buffer: the space it lives in (a buffer index) */
-    uint64_t *offset; /* per buffer: where in that space */
+    uint64_t *offset; /* per buffer: where in that space, in bytes */
     uint32_t nmap, map_cap;
     hz_space_t *spaces; /* per buffer index */
     uint32_t spaces_cap;
@@ -106,7 +107,7 @@ static int map_buffers(weft_sched_t *s, weft_hazards_t *h)
     return 0;
 }
 
-void weft__sched_alias(weft_sched_t *s, uint32_t buf, uint32_t onto, uint64_t off)
+void weft__sched_alias_bytes(weft_sched_t *s, uint32_t buf, uint32_t onto, uint64_t off)
 {
     weft_hazards_t *h = get(s);
     if (h == NULL || map_buffers(s, h) != 0) {
@@ -115,6 +116,12 @@ void weft__sched_alias(weft_sched_t *s, uint32_t buf, uint32_t onto, uint64_t of
     }
     h->space[buf] = h->space[onto];
     h->offset[buf] = h->offset[onto] + off;
+}
+
+void weft__sched_alias(weft_sched_t *s, uint32_t buf, uint32_t onto, uint64_t off)
+{
+    weft__sched_alias_bytes(s, buf, onto,
+                            off * weft__dtype_size((weft_datatype_t)s->bufs[onto].dtype));
 }
 
 static void free_spaces(weft_hazards_t *h)
@@ -182,8 +189,10 @@ static hz_space_t *space_of(weft_sched_t *s, uint32_t sp)
         return x;
     uint64_t len = 1;
     for (uint32_t b = 0; b < s->nbufs; b++) {
-        if (h->space[b] == sp && h->offset[b] + s->bufs[b].count > len)
-            len = h->offset[b] + s->bufs[b].count;
+        uint64_t end = h->offset[b] +
+                       s->bufs[b].count * weft__dtype_size((weft_datatype_t)s->bufs[b].dtype);
+        if (h->space[b] == sp && end > len)
+            len = end;
     }
     x->nb = len < HZ_MAX_BUCKETS ? (uint32_t)len : HZ_MAX_BUCKETS;
     x->width = (len + x->nb - 1) / x->nb;
@@ -200,8 +209,10 @@ static uint32_t bucket_of(const hz_space_t *x, uint64_t e)
     return b < x->nb ? (uint32_t)b : x->nb - 1;
 }
 
-/* Conflicts of one access become deps; then the access is recorded. */
-static int access(weft_sched_t *s, weft_region_t r, int write, uint32_t self)
+/* Conflicts of one access become deps; then the access is recorded.
+ * Offsets are bytes, so that calls of different types merged into one
+ * group schedule compare correctly. */
+static int access(weft_sched_t *s, weft_region_t r, size_t esize, int write, uint32_t self)
 {
     weft_hazards_t *h = s->hz;
     if (r.count == 0)
@@ -209,7 +220,7 @@ static int access(weft_sched_t *s, weft_region_t r, int write, uint32_t self)
     hz_space_t *x = space_of(s, h->space[r.buf]);
     if (x == NULL || grow((void **)&h->recs, &h->recs_cap, h->nrecs + 1, sizeof(*h->recs)) != 0)
         return -1;
-    uint64_t lo = h->offset[r.buf] + r.off, hi = lo + r.count;
+    uint64_t lo = h->offset[r.buf] + r.off * esize, hi = lo + r.count * esize;
     uint32_t b0 = bucket_of(x, lo), b1 = bucket_of(x, hi - 1), me = h->nrecs;
     for (uint32_t b = b0; b <= b1; b++) {
         hz_bucket_t *bk = &x->b[b];
@@ -237,15 +248,16 @@ static int access(weft_sched_t *s, weft_region_t r, int write, uint32_t self)
 /* The memory dependencies of step `self`: reads first, then writes. */
 int weft__hazards_step(weft_sched_t *s, const weft_step_t *st, uint32_t self)
 {
+    size_t es = weft__dtype_size((weft_datatype_t)st->dtype);
     switch (st->kind) {
-    case WEFT_STEP_SEND: return access(s, st->src, 0, self);
+    case WEFT_STEP_SEND: return access(s, st->src, es, 0, self);
     case WEFT_STEP_RECV:
-    case WEFT_STEP_DIVIDE: return access(s, st->dst, 1, self);
+    case WEFT_STEP_DIVIDE: return access(s, st->dst, es, 1, self);
     default:
-        if (access(s, st->src, 0, self) != 0)
+        if (access(s, st->src, es, 0, self) != 0)
             return -1;
-        if (st->kind == WEFT_STEP_REDUCE && access(s, st->src2, 0, self) != 0)
+        if (st->kind == WEFT_STEP_REDUCE && access(s, st->src2, es, 0, self) != 0)
             return -1;
-        return access(s, st->dst, 1, self);
+        return access(s, st->dst, es, 1, self);
     }
 }

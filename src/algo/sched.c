@@ -194,37 +194,49 @@ int32_t weft__sched_divide(weft_sched_t *s, weft_region_t dst, weft_datatype_t d
     return weft__sched_add(s, &st, deps, ndeps);
 }
 
-weft_status_t weft__sched_append(weft_sched_t *dst, const weft_sched_t *src, uint16_t group)
+uint32_t weft__sched_append_bufs(weft_sched_t *dst, const weft_sched_t *src, uint32_t group)
 {
-    if (dst->status != WEFT_OK)
-        return dst->status;
-    if (src->status != WEFT_OK)
-        return src->status;
-    uint32_t step0 = dst->nsteps, dep0 = dst->ndeps, buf0 = dst->nbufs;
-    if (grow((void **)&dst->steps, &dst->steps_cap, step0 + src->nsteps, sizeof(weft_step_t)) ||
-        grow((void **)&dst->deps, &dst->deps_cap, dep0 + src->ndeps, sizeof(uint32_t)) ||
-        grow((void **)&dst->bufs, &dst->bufs_cap, buf0 + src->nbufs, sizeof(weft_sched_buf_t)))
-        return dst->status = WEFT_ERR_NO_MEMORY;
-    for (uint32_t i = 0; i < src->nbufs; i++) {
-        dst->bufs[buf0 + i] = src->bufs[i];
-        dst->bufs[buf0 + i].group = group;
+    uint32_t buf0 = dst->nbufs;
+    if (src->status != WEFT_OK && dst->status == WEFT_OK)
+        dst->status = src->status;
+    for (uint32_t i = 0; i < src->nbufs && dst->status == WEFT_OK; i++) {
+        const weft_sched_buf_t *b = &src->bufs[i];
+        uint32_t k = weft__sched_add_buf(dst, (weft_buf_kind_t)b->kind, (weft_datatype_t)b->dtype,
+                                         b->count);
+        if (k != UINT32_MAX)
+            dst->bufs[k].group = group;
     }
-    for (uint32_t i = 0; i < src->ndeps; i++)
-        dst->deps[dep0 + i] = src->deps[i] + step0;
-    for (uint32_t i = 0; i < src->nsteps; i++) {
+    return buf0;
+}
+
+weft_status_t weft__sched_append_steps(weft_sched_t *dst, const weft_sched_t *src, uint32_t buf0)
+{
+    uint32_t most = 1;
+    for (uint32_t i = 0; i < src->nsteps; i++)
+        most = src->steps[i].ndeps > most ? src->steps[i].ndeps : most;
+    int32_t *map = malloc(((size_t)src->nsteps + 1) * sizeof(*map));
+    int32_t *deps = malloc((size_t)most * sizeof(*deps));
+    if (map == NULL || deps == NULL) {
+        free(map);
+        free(deps);
+        return dst->status = WEFT_ERR_NO_MEMORY;
+    }
+    for (uint32_t i = 0; i < src->nsteps && dst->status == WEFT_OK; i++) {
         weft_step_t st = src->steps[i];
         st.src.buf += buf0;
         st.src2.buf += buf0;
         st.dst.buf += buf0;
-        st.dep_first += dep0;
-        dst->steps[step0 + i] = st;
+        /* Memory deps are derived again; the others are carried over. */
+        int n = 0;
+        for (uint32_t d = 0; d < st.ndeps; d++)
+            deps[n++] = map[src->deps[st.dep_first + d]];
+        map[i] = weft__sched_add(dst, &st, deps, n);
     }
-    dst->nsteps += src->nsteps;
-    dst->ndeps += src->ndeps;
-    dst->nbufs += src->nbufs;
+    free(map);
+    free(deps);
     if (dst->algo == NULL)
         dst->algo = src->algo;
-    return WEFT_OK;
+    return dst->status;
 }
 
 const char *weft__step_kind_name(int kind)

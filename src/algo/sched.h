@@ -78,9 +78,9 @@ typedef struct {
 } weft_step_t;
 
 typedef struct {
-    uint8_t kind;  /* weft_buf_kind_t */
-    uint8_t dtype; /* element type of the buffer */
-    uint16_t group; /* which call of a merged group schedule it belongs to */
+    uint8_t kind;   /* weft_buf_kind_t */
+    uint8_t dtype;  /* element type of the buffer */
+    uint32_t group; /* which call of a merged group schedule it belongs to */
     uint64_t count; /* elements */
 } weft_sched_buf_t;
 
@@ -115,6 +115,8 @@ uint32_t weft__sched_add_buf(weft_sched_t *s, weft_buf_kind_t kind, weft_datatyp
 /* Buffer `buf` shares memory with buffer `onto`, starting at element `off`
  * of it (in-place calls); the conflict tracking treats them as one. */
 void weft__sched_alias(weft_sched_t *s, uint32_t buf, uint32_t onto, uint64_t off);
+/* The same with the offset in bytes (buffers of different element types). */
+void weft__sched_alias_bytes(weft_sched_t *s, uint32_t buf, uint32_t onto, uint64_t off);
 
 /* Appends a step with the given dependencies (entries WEFT_NO_STEP are
  * skipped) and those its memory accesses imply.  Returns the new step's index, or WEFT_NO_STEP if the step
@@ -148,9 +150,15 @@ int32_t weft__sched_divide(weft_sched_t *s, weft_region_t dst, weft_datatype_t d
  * more steps are added). */
 void weft__sched_done(weft_sched_t *s);
 
-/* Appends src to dst (steps, deps and buffers renumbered, buffers tagged
- * with `group`), so that several calls of a group run as one schedule. */
-weft_status_t weft__sched_append(weft_sched_t *dst, const weft_sched_t *src, uint16_t group);
+/* Merging the calls of a group into one schedule, in two passes so that
+ * the caller can say which buffers share memory in between:
+ * append_bufs copies src's buffers (tagged with `group`) and returns the
+ * index of the first; after weft__sched_alias_bytes on them,
+ * append_steps re-adds src's steps through the builder, so that a call
+ * that touches memory an earlier call of the group touches is ordered
+ * after it. */
+uint32_t weft__sched_append_bufs(weft_sched_t *dst, const weft_sched_t *src, uint32_t group);
+weft_status_t weft__sched_append_steps(weft_sched_t *dst, const weft_sched_t *src, uint32_t buf0);
 
 /* Human-readable dump, one step per line; for weft-sched and debugging. */
 void weft__sched_print(const weft_sched_t *s, void *file);

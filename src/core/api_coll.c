@@ -14,6 +14,7 @@
 #include "util/log.h"
 
 #include <stdint.h>
+#include <string.h>
 
 static weft_status_t check_comm(weft_comm_t comm, const char *fn)
 {
@@ -78,10 +79,21 @@ static weft_status_t submit(weft_comm_t comm, weft_coll_t coll, size_t count, we
                             weft_op_t op, int root, const void *send, void *recv)
 {
     uint64_t chunk = (uint64_t)weft__config_int(WEFT_CFG_CHUNK_BYTES) / weft__dtype_size(dt);
-    weft_op_desc_t d = {comm,
-                        {coll, comm->rank, comm->nranks, count, dt, op, root, chunk > 0 ? chunk : 1,
-                         &comm->layout},
-                        send, recv};
+    weft_op_desc_t d;
+    /* The plan cache compares arguments byte for byte: padding included. */
+    memset(&d, 0, sizeof(d));
+    d.comm = comm;
+    d.args.coll = coll;
+    d.args.rank = comm->rank;
+    d.args.nranks = comm->nranks;
+    d.args.count = count;
+    d.args.dt = dt;
+    d.args.op = op;
+    d.args.root = root;
+    d.args.slice = chunk > 0 ? chunk : 1;
+    d.args.layout = &comm->layout;
+    d.sendbuf = send;
+    d.recvbuf = recv;
     if (weft__group_active())
         return weft__group_enqueue(&d);
     return weft__run_ops(&d, 1);

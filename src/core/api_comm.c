@@ -150,26 +150,18 @@ WEFT_EXPORT weft_status_t weft_comm_destroy(weft_comm_t comm)
     weft_status_t st = weft__comm_check(comm);
     if (st != WEFT_OK)
         return st;
-    weft__comm_unregister(comm);
-    weft__comm_free(comm);
-    return WEFT_OK;
+    return weft__comm_end(comm, 0);
 }
 
+/* From any thread: a call in flight on comm (another thread's) returns
+ * within a progress round; the peers are told, so that theirs fail too. */
 WEFT_EXPORT weft_status_t weft_comm_abort(weft_comm_t comm)
 {
     weft__clear_error();
     weft_status_t st = weft__comm_check(comm);
     if (st != WEFT_OK)
         return st;
-    /* Host calls run on the caller's thread, so nothing is in flight here;
-     * telling the peers makes those that wait on us fail promptly. */
-    for (int t = 0; t < WEFT_NUM_TP; t++) {
-        if (comm->tp[t] != NULL)
-            comm->tp[t]->ops->shutdown(comm->tp[t]);
-    }
-    weft__comm_unregister(comm);
-    weft__comm_free(comm);
-    return WEFT_OK;
+    return weft__comm_end(comm, 1);
 }
 
 WEFT_EXPORT weft_status_t weft_comm_rank(weft_comm_t comm, int *rank_p)

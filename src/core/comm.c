@@ -15,6 +15,8 @@
 #include "util/log.h"
 #include "util/time.h"
 
+#include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -116,10 +118,31 @@ static weft_status_t create_transports(struct weft_comm *comm, uint64_t deadline
     return st;
 }
 
-void weft__comm_free(struct weft_comm *comm)
+/* Ended communicators stay allocated, reachable from here: a call racing
+ * with destroy can still read their flags safely. */
+static struct weft_comm *tombstones;
+static pthread_mutex_t tombstone_lock = PTHREAD_MUTEX_INITIALIZER;
+
+weft_status_t weft__comm_enter(struct weft_comm *comm)
 {
-    if (comm == NULL)
-        return;
+    /* Dekker-style with destroy: it sets dying, then reads in_flight; we
+     * bump in_flight, then read dying.  One of us sees the other. */
+    atomic_fetch_add(&comm->in_flight, 1);
+    if (atomic_load(&comm->dying)) {
+        atomic_fetch_sub(&comm->in_flight, 1);
+        return weft__error(WEFT_ERR_INVALID_USAGE, "comm %p is being destroyed or aborted",
+                           (void *)comm);
+    }
+    return WEFT_OK;
+}
+
+void weft__comm_leave(struct weft_comm *comm)
+{
+    atomic_fetch_sub(&comm->in_flight, 1);
+}
+
+static void free_resources(struct weft_comm *comm)
+{
     for (int t = 0; t < WEFT_NUM_TP; t++) {
         if (comm->tp[t] != NULL)
             comm->tp[t]->ops->destroy(comm->tp[t]);
@@ -129,13 +152,49 @@ void weft__comm_free(struct weft_comm *comm)
     for (int i = 0; i < WEFT_PLAN_CACHE; i++)
         weft__plan_free(&comm->plans[i]);
     weft__plan_free(&comm->group_plan);
-    weft__sched_free(&comm->part);
     free(comm->base);
     free(comm->scratch);
     free(comm->peer_pid);
     free(comm->peer_host);
     free(comm->peer_class);
     weft__layout_free(&comm->layout);
+    memset(comm->tp, 0, sizeof(comm->tp));
+    comm->bs = NULL;
+    comm->base = NULL;
+    comm->scratch = NULL;
+    comm->peer_pid = NULL;
+    comm->peer_host = NULL;
+    comm->peer_class = NULL;
+}
+
+weft_status_t weft__comm_end(struct weft_comm *comm, int abort)
+{
+    if (atomic_exchange(&comm->dying, 1))
+        return weft__error(WEFT_ERR_INVALID_USAGE, "comm %p is already being destroyed or "
+                           "aborted by another thread", (void *)comm);
+    weft__comm_unregister(comm);
+    /* A call in flight (another thread's) notices `dying` within a
+     * progress round and returns. */
+    while (atomic_load(&comm->in_flight) > 0)
+        sched_yield();
+    if (abort) {
+        for (int t = 0; t < WEFT_NUM_TP; t++) {
+            if (comm->tp[t] != NULL)
+                comm->tp[t]->ops->shutdown(comm->tp[t]);
+        }
+    }
+    free_resources(comm);
+    pthread_mutex_lock(&tombstone_lock);
+    comm->next_tombstone = tombstones;
+    tombstones = comm;
+    pthread_mutex_unlock(&tombstone_lock);
+    return WEFT_OK;
+}
+
+/* For a communicator that never joined: nothing can hold it yet. */
+static void comm_discard(struct weft_comm *comm)
+{
+    free_resources(comm);
     free(comm);
 }
 
@@ -151,7 +210,6 @@ weft_status_t weft__comm_create(int nranks, const weft_unique_id_t *id, int rank
     for (int i = 0; i < WEFT_PLAN_CACHE; i++)
         weft__sched_init(&comm->plans[i].sched, rank, nranks);
     weft__sched_init(&comm->group_plan.sched, rank, nranks);
-    weft__sched_init(&comm->part, rank, nranks);
     weft__log_set_context(rank, nranks);
     uint64_t deadline = weft__deadline_after(comm->timeout_s);
     weft_status_t st = weft__bootstrap_init(id, rank, nranks, deadline, &comm->bs);
@@ -164,7 +222,7 @@ weft_status_t weft__comm_create(int nranks, const weft_unique_id_t *id, int rank
     if (st == WEFT_OK)
         st = weft__comm_register(comm);
     if (st != WEFT_OK) {
-        weft__comm_free(comm);
+        comm_discard(comm);
         return weft__error_keep(st, "rank %d of %d could not join the communicator", rank,
                                 nranks);
     }

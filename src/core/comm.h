@@ -10,6 +10,8 @@
 #include "core/plan.h"
 #include "transport/transport.h"
 
+#include <stdatomic.h>
+
 enum { WEFT_TP_SHM, WEFT_TP_SOCKET, WEFT_NUM_TP };
 
 struct weft_comm {
@@ -30,7 +32,6 @@ struct weft_comm {
     weft_plan_t group_plan;
     weft_plan_t *active; /* the plan being run */
     uint64_t plan_clock;
-    weft_sched_t part; /* a group's calls, one at a time */
     void **base;
     uint32_t base_cap;
     void *scratch;
@@ -39,6 +40,13 @@ struct weft_comm {
     const char *last_algo;
     weft_status_t error; /* sticky: set when a collective failed */
     char error_msg[256];
+    /* Calls in progress, and the abort/destroy flag they poll: a call that
+     * sees it set ends at once.  Destroy waits for in_flight to drain
+     * before it frees anything; the struct itself is never freed (it stays
+     * as a tombstone), so a racing call can always read these two. */
+    _Atomic int in_flight;
+    _Atomic int dying;
+    struct weft_comm *next_tombstone;
 };
 
 /* One call, as recorded for a group or run at once. */
@@ -65,6 +73,12 @@ weft_status_t weft__group_enqueue(const weft_op_desc_t *op);
 /* comm.c */
 weft_status_t weft__comm_create(int nranks, const weft_unique_id_t *id, int rank,
                                 struct weft_comm **comm_p);
-void weft__comm_free(struct weft_comm *comm);
+/* Ends comm: marks it dying, waits for calls in flight to leave (they see
+ * the flag within one progress round), tells the peers if `abort`, frees
+ * its resources and keeps the struct as a tombstone. */
+weft_status_t weft__comm_end(struct weft_comm *comm, int abort);
+/* Counts a call in; fails if comm is being destroyed or aborted. */
+weft_status_t weft__comm_enter(struct weft_comm *comm);
+void weft__comm_leave(struct weft_comm *comm);
 
 #endif

@@ -20,18 +20,78 @@ static weft_status_t generate_op(weft_op_desc_t *op, weft_sched_t *into, const c
     return weft__algo_generate(al, &op->args, into);
 }
 
-/* Builds p's schedule from ops: one call, or a group's calls appended. */
+typedef struct {
+    uintptr_t lo, hi;
+    uint32_t buf; /* in the merged schedule */
+} span_t;
+
+static int cmp_span(const void *a, const void *b)
+{
+    const span_t *x = a, *y = b;
+    return x->lo < y->lo ? -1 : x->lo > y->lo;
+}
+
+/* Places the user buffers of a merged group schedule in memory as they
+ * really are: buffers whose address ranges overlap share a space, at their
+ * byte distance from the lowest of them.  Calls of a group are then
+ * ordered exactly where their memory meets. */
+static weft_status_t place_user_buffers(weft_sched_t *s, const weft_op_desc_t *ops)
+{
+    span_t *sp = malloc(((size_t)s->nbufs + 1) * sizeof(*sp));
+    uint32_t n = 0;
+    if (sp == NULL)
+        return weft__error(WEFT_ERR_NO_MEMORY, "group buffer table");
+    for (uint32_t b = 0; b < s->nbufs; b++) {
+        const weft_sched_buf_t *sb = &s->bufs[b];
+        const void *p = sb->kind == WEFT_BUF_SEND   ? ops[sb->group].sendbuf
+                        : sb->kind == WEFT_BUF_RECV ? ops[sb->group].recvbuf
+                                                    : NULL;
+        size_t bytes = sb->count * weft__dtype_size((weft_datatype_t)sb->dtype);
+        if (p != NULL && bytes > 0)
+            sp[n++] = (span_t){(uintptr_t)p, (uintptr_t)p + bytes, b};
+    }
+    qsort(sp, n, sizeof(*sp), cmp_span);
+    uint32_t first = 0;
+    uintptr_t reach = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        if (i == 0 || sp[i].lo >= reach) { /* starts a new run of overlapping buffers */
+            first = i;
+            reach = sp[i].hi;
+            continue;
+        }
+        weft__sched_alias_bytes(s, sp[i].buf, sp[first].buf, sp[i].lo - sp[first].lo);
+        reach = sp[i].hi > reach ? sp[i].hi : reach;
+    }
+    free(sp);
+    return s->status;
+}
+
+/* Builds p's schedule from ops: one call, or a group's calls merged. */
 static weft_status_t build(struct weft_comm *comm, weft_plan_t *p, weft_op_desc_t *ops, int nops)
 {
-    weft_status_t st = WEFT_OK;
     if (nops == 1)
         return generate_op(&ops[0], &p->sched, &p->algo);
+    weft_sched_t *parts = calloc((size_t)nops, sizeof(*parts));
+    uint32_t *buf0 = calloc((size_t)nops, sizeof(*buf0));
+    weft_status_t st = parts && buf0 ? WEFT_OK : WEFT_ERR_NO_MEMORY;
     weft__sched_reset(&p->sched, comm->rank, comm->nranks);
     for (int i = 0; i < nops && st == WEFT_OK; i++) {
-        st = generate_op(&ops[i], &comm->part, &p->algo);
+        weft__sched_init(&parts[i], comm->rank, comm->nranks);
+        st = generate_op(&ops[i], &parts[i], &p->algo);
         if (st == WEFT_OK)
-            st = weft__sched_append(&p->sched, &comm->part, (uint16_t)i);
+            buf0[i] = weft__sched_append_bufs(&p->sched, &parts[i], (uint32_t)i);
     }
+    if (st == WEFT_OK)
+        st = place_user_buffers(&p->sched, ops);
+    for (int i = 0; i < nops && st == WEFT_OK; i++)
+        st = weft__sched_append_steps(&p->sched, &parts[i], buf0[i]);
+    weft__sched_done(&p->sched);
+    for (int i = 0; parts != NULL && i < nops; i++)
+        weft__sched_free(&parts[i]);
+    free(parts);
+    free(buf0);
+    if (st == WEFT_ERR_NO_MEMORY)
+        return weft__error(st, "merging a group of %d calls", nops);
     return st;
 }
 

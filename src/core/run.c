@@ -72,7 +72,38 @@ static weft_status_t timeout_error(struct weft_comm *comm, const weft_op_desc_t 
                        comm->timeout_s, pending);
 }
 
-/* Drives the prepared executors of comms[0..n) until all are done. */
+/* One round over the executors that are still running: returns how many
+ * are left; errors (and a destroy or abort from another thread) fail the
+ * communicator and are kept in *result_p. */
+static int drive_round(struct weft_comm **comms, uint8_t *finished, int n, int *moved_p,
+                       weft_status_t *result_p)
+{
+    int left = 0;
+    for (int i = 0; i < n; i++) {
+        if (finished[i])
+            continue;
+        int m = 0;
+        weft_status_t st = weft__exec_progress(&comms[i]->active->exec, &m);
+        if (st == WEFT_IN_PROGRESS && atomic_load_explicit(&comms[i]->dying, memory_order_relaxed))
+            st = weft__error(WEFT_ERR_INVALID_USAGE, "rank %d: the communicator was destroyed "
+                             "or aborted during the call", comms[i]->rank);
+        *moved_p |= m;
+        if (st == WEFT_IN_PROGRESS) {
+            left++;
+            continue;
+        }
+        finished[i] = 1;
+        if (st != WEFT_OK) {
+            fail_comm(comms[i], st, weft_last_error());
+            *result_p = *result_p == WEFT_OK ? st : *result_p;
+        }
+    }
+    return left;
+}
+
+/* Drives the prepared executors of comms[0..n) until all are done.  The
+ * deadline is WEFT_TIMEOUT after the last progress: a long collective that
+ * keeps moving does not time out; one that stalls does. */
 static weft_status_t drive(struct weft_comm **comms, weft_op_desc_t **first_op, int n)
 {
     double timeout = 0;
@@ -81,35 +112,19 @@ static weft_status_t drive(struct weft_comm **comms, weft_op_desc_t **first_op, 
         timeout = WEFT_MAX(timeout, comms[i]->timeout_s);
         spin_ns = WEFT_MIN(spin_ns, comms[i]->spin_ns);
     }
-    uint64_t deadline = 0; /* set when the first wait starts: fast calls never read the clock */
-    uint64_t idle_since = 0;
+    uint64_t deadline = 0, idle_since = 0; /* set when a wait starts */
     uint32_t idle_rounds = 0;
-    int left = n, polling = 1;
+    int polling = 1;
     weft_status_t result = WEFT_OK;
     uint8_t one[1] = {0}, *finished = n == 1 ? one : calloc((size_t)n, 1);
     if (finished == NULL)
         return weft__error(WEFT_ERR_NO_MEMORY, "group state");
-    while (left > 0) {
+    for (;;) {
         int moved = 0;
-        for (int i = 0; i < n; i++) {
-            if (finished[i])
-                continue;
-            int m = 0;
-            weft_status_t st = weft__exec_progress(&comms[i]->active->exec, &m);
-            moved |= m;
-            if (st == WEFT_IN_PROGRESS)
-                continue;
-            finished[i] = 1;
-            left--;
-            if (st != WEFT_OK) {
-                fail_comm(comms[i], st, weft_last_error());
-                result = result == WEFT_OK ? st : result;
-            }
-        }
-        if (left == 0)
+        if (drive_round(comms, finished, n, &moved, &result) == 0)
             break;
         if (moved) {
-            idle_since = 0;
+            deadline = idle_since = 0;
             idle_rounds = 0;
             polling = 1;
             continue;
@@ -120,9 +135,11 @@ static weft_status_t drive(struct weft_comm **comms, weft_op_desc_t **first_op, 
             continue;
         }
         uint64_t now = weft__now_ns();
-        if (deadline == 0)
+        if (deadline == 0) {
             deadline = timeout > 0 ? now + (uint64_t)(timeout * 1e9) : UINT64_MAX;
-        if (deadline != UINT64_MAX && now >= deadline) {
+            idle_since = now;
+        }
+        if (now >= deadline) {
             for (int i = 0; i < n; i++) {
                 if (finished[i])
                     continue;
@@ -132,57 +149,106 @@ static weft_status_t drive(struct weft_comm **comms, weft_op_desc_t **first_op, 
             }
             break;
         }
-        polling = idle_wait(now - (idle_since ? idle_since : (idle_since = now)), spin_ns);
+        polling = idle_wait(now - idle_since, spin_ns);
     }
     if (finished != one)
         free(finished);
     return result;
 }
 
+/* The distinct communicators of ops, in order of first appearance, and ops
+ * regrouped (stably) so that each one's calls are contiguous. */
+static int partition(const weft_op_desc_t *ops, int nops, weft_op_desc_t *sorted,
+                     struct weft_comm **comms, int *count)
+{
+    int ncomms = 0, k = 0;
+    for (int i = 0; i < nops; i++) {
+        int seen = 0;
+        for (int c = 0; c < ncomms && !seen; c++)
+            seen = comms[c] == ops[i].comm;
+        if (!seen)
+            comms[ncomms++] = ops[i].comm;
+    }
+    for (int c = 0; c < ncomms; c++) {
+        count[c] = 0;
+        for (int i = 0; i < nops; i++) {
+            if (ops[i].comm == comms[c]) {
+                sorted[k++] = ops[i];
+                count[c]++;
+            }
+        }
+    }
+    return ncomms;
+}
+
+/* Counts the call in on every communicator, after checking that each is
+ * live and has not failed; on failure nothing is left counted. */
+static weft_status_t enter_all(struct weft_comm **comms, int ncomms)
+{
+    for (int c = 0; c < ncomms; c++) {
+        weft_status_t st = weft__comm_check(comms[c]);
+        if (st == WEFT_OK)
+            st = weft__comm_enter(comms[c]);
+        if (st == WEFT_OK && comms[c]->error != WEFT_OK) {
+            weft__comm_leave(comms[c]);
+            st = weft__error(comms[c]->error, "the communicator failed earlier (%s); destroy or "
+                             "abort it", comms[c]->error_msg);
+        }
+        if (st != WEFT_OK) {
+            while (c-- > 0)
+                weft__comm_leave(comms[c]);
+            return st;
+        }
+    }
+    return WEFT_OK;
+}
+
 weft_status_t weft__run_ops(weft_op_desc_t *ops, int nops)
 {
     struct weft_comm *one_comm[1];
     weft_op_desc_t *one_first[1];
+    int one_count[1];
     struct weft_comm **comms = one_comm;
-    weft_op_desc_t **first = one_first;
-    int ncomms = 0;
+    weft_op_desc_t **first = one_first, *sorted = ops;
+    int *count = one_count;
     if (nops > 1) {
         comms = malloc((size_t)nops * sizeof(*comms));
         first = malloc((size_t)nops * sizeof(*first));
-        if (comms == NULL || first == NULL) {
+        count = malloc((size_t)nops * sizeof(*count));
+        sorted = malloc((size_t)nops * sizeof(*sorted));
+        if (comms == NULL || first == NULL || count == NULL || sorted == NULL) {
             free(comms);
             free(first);
+            free(count);
+            free(sorted);
             return weft__error(WEFT_ERR_NO_MEMORY, "group of %d calls", nops);
         }
     }
-    /* Stable partition by communicator, keeping each one's call order. */
-    weft_status_t st = WEFT_OK;
-    for (int i = 0; i < nops && st == WEFT_OK; i++) {
-        int seen = 0;
-        for (int c = 0; c < ncomms; c++)
-            seen |= comms[c] == ops[i].comm;
-        if (seen)
-            continue;
-        int k = 0;
-        for (int j = i; j < nops; j++) {
-            if (ops[j].comm == ops[i].comm) {
-                weft_op_desc_t tmp = ops[j];
-                memmove(&ops[i + k + 1], &ops[i + k], (size_t)(j - i - k) * sizeof(*ops));
-                ops[i + k] = tmp;
-                k++;
-            }
-        }
-        ops[i].comm->seq += (uint64_t)k;
-        comms[ncomms] = ops[i].comm;
-        first[ncomms++] = &ops[i];
-        st = weft__plan_prepare(ops[i].comm, &ops[i], k);
-        i += k - 1;
+    int ncomms = nops > 1 ? partition(ops, nops, sorted, comms, count) : 1;
+    if (nops == 1) {
+        comms[0] = ops[0].comm;
+        count[0] = 1;
     }
-    if (st == WEFT_OK)
-        st = drive(comms, first, ncomms);
-    if (comms != one_comm) {
+    weft_status_t st = enter_all(comms, ncomms);
+    if (st == WEFT_OK) {
+        for (int c = 0, at = 0; c < ncomms && st == WEFT_OK; at += count[c++]) {
+            comms[c]->seq += (uint64_t)count[c];
+            first[c] = &sorted[at];
+            st = weft__plan_prepare(comms[c], &sorted[at], count[c]);
+            /* Peers may already wait on this call: fail it for them too. */
+            if (st != WEFT_OK)
+                fail_comm(comms[c], st, weft_last_error());
+        }
+        if (st == WEFT_OK)
+            st = drive(comms, first, ncomms);
+        for (int c = 0; c < ncomms; c++)
+            weft__comm_leave(comms[c]);
+    }
+    if (nops > 1) {
         free(comms);
         free(first);
+        free(count);
+        free(sorted);
     }
     return st;
 }

@@ -123,7 +123,8 @@ static weft_status_t map_peer(shm_t *t, int p, const shm_blob_t *b)
     pe->out = chan_at(pe->peer_seg, chan_sz, t->rank);
     pe->in = chan_at(t->seg, chan_sz, p);
     pe->pid = b->pid;
-    pe->same_process = b->token == process_token();
+    /* A forked child inherits the token: the pid tells it apart. */
+    pe->same_process = b->token == process_token() && b->pid == getpid();
     /* Within a process single copy is a plain pointer and always wins.
      * Across processes process_vm_readv pins every 4 KiB page it reads and,
      * measured here, halves the bandwidth of the slot FIFO: opt-in only. */

@@ -12,7 +12,6 @@
 #include "util/compiler.h"
 #include "util/config.h"
 #include "util/log.h"
-#include "util/time.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -229,13 +228,13 @@ static weft_status_t sock_progress(weft_transport_t *tp, int *progressed_p)
 {
     sock_t *t = (sock_t *)tp;
     int moved = 0;
-    /* The listener matters while peers are still connecting; after that a
-     * look every 100 ms is enough to refuse (and log) strangers. */
-    if (t->listen_fd >= 0 && (t->awaiting > 0 || t->pending != NULL ||
-                              weft__now_ns() >= t->next_accept_ns)) {
+    /* The listener is looked at every round while hellos are half read,
+     * every 16th while lower ranks may still connect (some never will: an
+     * algorithm need not talk to every peer), and every 4096th after that,
+     * to refuse and log strangers.  An accept() is a system call. */
+    uint32_t every = t->pending != NULL ? 1 : t->awaiting > 0 ? 16 : 4096;
+    if (t->listen_fd >= 0 && ++t->rounds % every == 0)
         moved |= weft__sock_accept_progress(t);
-        t->next_accept_ns = weft__now_ns() + 100000000ull;
-    }
     for (int p = 0; p < t->nranks; p++) {
         sock_peer_t *pe = &t->peers[p];
         for (int i = 0; i < t->nconns && pe->nconn_ready > 0; i++) {
@@ -258,7 +257,7 @@ static weft_status_t sock_progress(weft_transport_t *tp, int *progressed_p)
 static int plan(const sock_t *t, uint64_t m, size_t bytes, size_t off[], size_t len[], int conn[])
 {
     int k = t->nconns;
-    if (bytes < t->min_stripe || k == 1) {
+    if (bytes == 0 || bytes < t->min_stripe || k == 1) {
         off[0] = 0;
         len[0] = bytes;
         conn[0] = (int)(m % (uint64_t)k);

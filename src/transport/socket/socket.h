@@ -83,8 +83,8 @@ typedef struct {
     uint8_t *bounce;
     size_t bounce_bytes;
     weft_tcounters_t counters;
-    int awaiting;             /* served lower ranks whose connections are not all in */
-    uint64_t next_accept_ns;  /* when to look at the listener again once all are in */
+    int awaiting;    /* served lower ranks whose connections are not all in */
+    uint32_t rounds; /* progress calls, to pace looks at the listener */
 } sock_t;
 
 /* socket_conn.c */

@@ -18,6 +18,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -26,12 +27,15 @@
 typedef struct {
     uint8_t has_listener;
     uint8_t addr[WEFT_ADDR_PACKED_BYTES];
+    uint32_t nconns;      /* both sides must cut messages the same way */
+    uint64_t min_stripe;
 } sock_blob_t;
 
 static void tune_fd(int fd)
 {
-    int flags = fcntl(fd, F_GETFL, 0);
+    int flags = fcntl(fd, F_GETFL, 0), one = 1;
     fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     /* Large buffers keep a gigabit-or-faster link busy across the gaps
      * between progress calls. */
     int bytes = 4 << 20;
@@ -41,7 +45,10 @@ static void tune_fd(int fd)
 
 weft_status_t weft__sock_setup(sock_t *t, const weft_tctx_t *ctx)
 {
-    sock_blob_t mine = {0}, *all = calloc((size_t)ctx->nranks, sizeof(*all));
+    sock_blob_t mine, *all = calloc((size_t)ctx->nranks, sizeof(*all));
+    memset(&mine, 0, sizeof(mine));
+    mine.nconns = (uint32_t)t->nconns;
+    mine.min_stripe = t->min_stripe;
     if (all == NULL)
         return weft__error(WEFT_ERR_NO_MEMORY, "socket setup for %d ranks", ctx->nranks);
     weft_status_t st = WEFT_OK;
@@ -75,6 +82,12 @@ weft_status_t weft__sock_setup(sock_t *t, const weft_tctx_t *ctx)
         if (!all[p].has_listener ||
             weft__net_addr_unpack(all[p].addr, 0, &t->peers[p].addr) != WEFT_OK)
             st = weft__error(WEFT_ERR_REMOTE, "rank %d published no socket address", p);
+        else if (all[p].nconns != mine.nconns || all[p].min_stripe != mine.min_stripe)
+            st = weft__error(WEFT_ERR_INVALID_USAGE,
+                             "rank %d has WEFT_SOCKET_NSOCKS=%u and WEFT_SOCKET_MIN_STRIPE_BYTES=%llu"
+                             ", rank %d has %u and %llu: they must match on every rank", p,
+                             all[p].nconns, (unsigned long long)all[p].min_stripe, ctx->rank,
+                             mine.nconns, (unsigned long long)mine.min_stripe);
     }
     free(all);
     return st;
