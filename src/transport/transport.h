@@ -6,9 +6,9 @@
  * others.  The executor hands it requests; the transport completes them in
  * its progress function and calls req->complete.
  *
- * Ordering contract: requests towards one peer (and from one peer) complete
- * in the order they were posted, and the k-th send posted to a peer pairs
- * with the k-th receive that peer posts.  Every message carries its length;
+ * Ordering contract: the k-th send posted to a peer pairs with the k-th
+ * receive that peer posts (completions may come in any order: the socket
+ * transport stripes a message over several connections).  Every message carries its length;
  * a receive whose posted size differs from the message's fails with
  * WEFT_ERR_INVALID_USAGE (ranks disagree on a count) and writes nothing out
  * of bounds.
@@ -48,7 +48,7 @@ struct weft_treq {
     /* Private to the transport that holds the request. */
     weft_treq_t *next;
     size_t done_bytes;
-    uint64_t priv[4];
+    uint64_t priv[6];
 };
 
 /* What a transport needs to know to set itself up. */
@@ -78,7 +78,7 @@ typedef struct {
     weft_status_t (*irecv)(weft_transport_t *tp, int peer, weft_treq_t *req);
     /* Advances every pending request; *progressed_p set when anything
      * moved.  A failure (peer gone, size mismatch) completes the affected
-     * requests with an error status and is also returned. */
+     * requests with an error status: that is how it is reported. */
     weft_status_t (*progress)(weft_transport_t *tp, int *progressed_p);
     /* Fails every pending request with `status` and forgets them. */
     void (*cancel_all)(weft_transport_t *tp, weft_status_t status);

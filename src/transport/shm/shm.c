@@ -15,6 +15,7 @@
 #include "util/time.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,7 +23,7 @@
 
 #define LIVENESS_PERIOD_NS 100000000ull
 
-enum { REQ_SENT = 0, REQ_TICKET = 1, REQ_MODE = 2, REQ_STARTED = 3 };
+enum { REQ_SENT = 0, REQ_TICKET = 1, REQ_MODE = 2, REQ_STARTED = 3, REQ_SLOT = 4 };
 enum { MODE_EAGER = 1, MODE_SINGLE_COPY = 2 };
 
 static void enqueue(weft_treq_t **head, weft_treq_t **tail, weft_treq_t *req)
@@ -44,12 +45,35 @@ static weft_treq_t *dequeue(weft_treq_t **head, weft_treq_t **tail)
     return req;
 }
 
+#define REVOKE_WAIT_NS 30000000000ull
+
+/* A single-copy send that has been published must not complete (and let
+ * its caller free the buffer) while the receiver may still read it: either
+ * the slot is revoked before the receiver starts, or we wait for its ack. */
+static void revoke_single_copy(shm_peer_t *pe, weft_treq_t *req)
+{
+    if (req->priv[REQ_MODE] != MODE_SINGLE_COPY || !req->priv[REQ_STARTED])
+        return;
+    shm_sc_desc_t *d = shm_sc_desc(shm_slot(&pe->out_geom, pe->out, req->priv[REQ_SLOT]));
+    uint32_t expect = SC_POSTED;
+    if (atomic_compare_exchange_strong(&d->state, &expect, SC_REVOKED))
+        return;
+    uint64_t until = weft__now_ns() + REVOKE_WAIT_NS;
+    while (atomic_load_explicit(&pe->out->rndv_done, memory_order_acquire) <
+               req->priv[REQ_TICKET] &&
+           weft__now_ns() < until)
+        sched_yield();
+}
+
 static void fail_peer(shm_peer_t *pe, weft_status_t st)
 {
     pe->broken = 1;
     pe->send_cursor = NULL;
-    while (pe->sendq != NULL)
-        weft__treq_finish(dequeue(&pe->sendq, &pe->sendq_tail), st);
+    while (pe->sendq != NULL) {
+        weft_treq_t *req = dequeue(&pe->sendq, &pe->sendq_tail);
+        revoke_single_copy(pe, req);
+        weft__treq_finish(req, st);
+    }
     while (pe->recvq != NULL)
         weft__treq_finish(dequeue(&pe->recvq, &pe->recvq_tail), st);
 }
@@ -65,14 +89,14 @@ static void deliver(weft_treq_t *req, size_t off, const void *data, size_t len)
 /* --- sender ------------------------------------------------------------- */
 
 /* A free slot for the sender, or NULL when the ring is full. */
-static shm_slot_hdr_t *send_slot(shm_t *t, shm_peer_t *pe)
+static shm_slot_hdr_t *send_slot(shm_peer_t *pe)
 {
-    if (pe->head - pe->tail_cache >= t->nslots) {
+    if (pe->head - pe->tail_cache >= pe->out_geom.nslots) {
         pe->tail_cache = atomic_load_explicit(&pe->out->tail, memory_order_acquire);
-        if (pe->head - pe->tail_cache >= t->nslots)
+        if (pe->head - pe->tail_cache >= pe->out_geom.nslots)
             return NULL; /* ring full: the receiver has not caught up */
     }
-    return shm_slot(t, pe->out, pe->head);
+    return shm_slot(&pe->out_geom, pe->out, pe->head);
 }
 
 /* Publish: the slot's contents are visible before its seq. */
@@ -85,10 +109,11 @@ static int send_eager(shm_t *t, shm_peer_t *pe, weft_treq_t *req)
 {
     int moved = 0;
     while (req->priv[REQ_SENT] < req->bytes || !req->priv[REQ_STARTED]) {
-        shm_slot_hdr_t *h = send_slot(t, pe);
+        shm_slot_hdr_t *h = send_slot(pe);
         if (h == NULL)
             break;
-        size_t sent = req->priv[REQ_SENT], len = WEFT_MIN(t->slot_bytes, req->bytes - sent);
+        size_t sent = req->priv[REQ_SENT];
+        size_t len = WEFT_MIN(pe->out_geom.slot_bytes, req->bytes - sent);
         h->kind = SHM_SLOT_EAGER;
         h->msg_bytes = req->bytes;
         h->off = sent;
@@ -106,15 +131,17 @@ static int send_eager(shm_t *t, shm_peer_t *pe, weft_treq_t *req)
 /* Publishes the descriptor slot of a single-copy message. */
 static int send_single_copy(shm_t *t, shm_peer_t *pe, weft_treq_t *req)
 {
-    shm_slot_hdr_t *h = send_slot(t, pe);
+    shm_slot_hdr_t *h = send_slot(pe);
     if (h == NULL)
         return 0;
-    uint64_t src = (uint64_t)(uintptr_t)req->buf;
+    shm_sc_desc_t *d = shm_sc_desc(h);
     h->kind = SHM_SLOT_SINGLE_COPY;
     h->msg_bytes = req->bytes;
     h->off = 0;
     h->len = 0;
-    memcpy(h + 1, &src, sizeof(src));
+    d->src = (uint64_t)(uintptr_t)req->buf;
+    atomic_store_explicit(&d->state, SC_POSTED, memory_order_relaxed);
+    req->priv[REQ_SLOT] = pe->head;
     publish(pe, h);
     req->priv[REQ_TICKET] = ++pe->rndv_posted;
     req->priv[REQ_STARTED] = 1;
@@ -212,7 +239,7 @@ static int recv_progress(shm_t *t, int p)
     int moved = 0;
     while (pe->recvq != NULL) {
         weft_treq_t *req = pe->recvq;
-        shm_slot_hdr_t *h = shm_slot(t, c, tail);
+        shm_slot_hdr_t *h = shm_slot(&t->geom, c, tail);
         if (atomic_load_explicit(&h->seq, memory_order_acquire) != tail + 1)
             break; /* not written yet */
         if (h->msg_bytes != req->bytes) {
@@ -224,11 +251,18 @@ static int recv_progress(shm_t *t, int p)
             deliver(req, h->off, h + 1, h->len);
             req->done_bytes += h->len;
         } else {
-            uint64_t src;
-            memcpy(&src, h + 1, sizeof(src));
-            st = single_copy_read(t, pe, req, src);
+            shm_sc_desc_t *d = shm_sc_desc(h);
+            uint32_t expect = SC_POSTED;
+            if (atomic_compare_exchange_strong(&d->state, &expect, SC_READING)) {
+                st = single_copy_read(t, pe, req, d->src);
+                atomic_fetch_add_explicit(&c->rndv_done, 1, memory_order_release);
+            } else {
+                fail_peer(pe, weft__error(WEFT_ERR_REMOTE, "rank %d: rank %d withdrew its "
+                                          "message (it failed or timed out)", t->rank, p));
+                atomic_store_explicit(&c->tail, ++tail, memory_order_release);
+                return 1;
+            }
             req->done_bytes = req->bytes;
-            atomic_fetch_add_explicit(&c->rndv_done, 1, memory_order_release);
         }
         /* Free the slot only after its data has been consumed. */
         atomic_store_explicit(&c->tail, ++tail, memory_order_release);
@@ -361,8 +395,11 @@ static weft_status_t shm_create(const weft_tctx_t *ctx, weft_transport_t **tp_p)
     t->base.ops = &weft__shm_ops;
     t->rank = ctx->rank;
     t->nranks = ctx->nranks;
-    t->nslots = (uint64_t)WEFT_MAX(2, weft__config_int(WEFT_CFG_SHM_NSLOTS));
-    t->slot_bytes = WEFT_ALIGN_UP((uint64_t)WEFT_MAX(64, weft__config_int(WEFT_CFG_SHM_SLOT_BYTES)), 64);
+    uint64_t nslots = (uint64_t)WEFT_MAX(2, weft__config_int(WEFT_CFG_SHM_NSLOTS));
+    uint64_t slot = (uint64_t)WEFT_MAX(64, weft__config_int(WEFT_CFG_SHM_SLOT_BYTES));
+    t->geom = (shm_geom_t){nslots, WEFT_ALIGN_UP(slot, 64), 0};
+    t->geom.chan_bytes = WEFT_ALIGN_UP(sizeof(shm_chan_t) + nslots * shm_slot_stride(&t->geom),
+                                       4096);
     t->single_copy_min = (uint64_t)weft__config_int(WEFT_CFG_SHM_SINGLE_COPY_MIN_BYTES);
     t->peers = calloc((size_t)ctx->nranks, sizeof(*t->peers));
     t->served = calloc((size_t)ctx->nranks, sizeof(*t->served));

@@ -37,8 +37,16 @@
 #include <sys/types.h>
 
 #define WEFT_SHM_MAGIC 0x574546545348ull /* "WEFTSH" */
+#define WEFT_SHM_MIN_SLOT_BYTES (16 * 1024)
 
 enum { SHM_SLOT_EAGER = 1, SHM_SLOT_SINGLE_COPY = 2 };
+
+/* The state of a single-copy slot (its data area holds the sender's buffer
+ * address, then this word): the receiver moves POSTED to READING before it
+ * touches the sender's memory; a sender that gives up (timeout, failure)
+ * moves POSTED to REVOKED, or, if the receiver is already reading, waits
+ * for its ack.  So a buffer is never read after its call has returned. */
+enum { SC_POSTED = 1, SC_READING = 2, SC_REVOKED = 3 };
 
 typedef struct {
     _Atomic uint64_t seq; /* k + 1 once slot k of the stream is written */
@@ -46,8 +54,14 @@ typedef struct {
     uint64_t off;         /* eager: where this slot's data goes in the message */
     uint32_t len;         /* eager: bytes in this slot */
     uint32_t kind;
-    /* data follows; single copy: the sender's buffer address (8 bytes) */
+    /* data follows; single copy: the sender's buffer address (8 bytes) and
+     * the slot state (4 bytes) */
 } shm_slot_hdr_t;
+
+typedef struct {
+    uint64_t src;
+    _Atomic uint32_t state;
+} shm_sc_desc_t;
 
 typedef struct {
     _Alignas(WEFT_CACHE_LINE) _Atomic uint64_t tail;
@@ -55,12 +69,24 @@ typedef struct {
     _Alignas(WEFT_CACHE_LINE) uint8_t slots[];
 } shm_chan_t;
 
+/* Slot ring geometry, chosen by the receiver that owns the ring (it may
+ * shrink its slots when /dev/shm is short) and read by the sender from the
+ * receiver's segment header. */
+typedef struct {
+    uint64_t nslots, slot_bytes, chan_bytes;
+} shm_geom_t;
+
+/* The start of a segment; after it, can_read[nranks]: whether this rank
+ * can read rank p's memory (process_vm_readv), which is what decides
+ * whether p may send it large messages by single copy. */
 typedef struct {
     uint64_t magic;
     _Atomic uint64_t failed; /* set by the owner when its communicator fails */
     uint64_t owner_token;
     int32_t owner_rank, nranks;
-    uint64_t nslots, slot_bytes, chan_bytes;
+    shm_geom_t geom;
+    uint64_t chan_base; /* offset of channel 0 */
+    uint8_t can_read[];
 } shm_seg_hdr_t;
 
 /* What each rank publishes at setup. */
@@ -69,17 +95,18 @@ typedef struct {
     uint64_t seg_addr; /* where the owner mapped its segment (CMA probe) */
     int32_t pid;
     int32_t has_seg;
-    uint64_t nslots, slot_bytes, seg_bytes;
+    uint64_t seg_bytes;
     char name[48];
 } shm_blob_t;
 
 typedef struct {
     shm_chan_t *out;          /* our channel in the peer's segment */
     shm_chan_t *in;           /* the peer's channel in our segment */
+    shm_geom_t out_geom;      /* the peer's ring geometry */
     void *peer_seg;           /* the peer's mapped segment */
     size_t peer_seg_bytes;
     pid_t pid;
-    int same_process, single_copy;
+    int same_process, single_copy, can_read;
     uint64_t head;            /* sender: slots written so far */
     uint64_t tail_cache;      /* sender: last tail read */
     uint64_t rndv_posted;     /* sender: single-copy messages posted */
@@ -96,7 +123,8 @@ typedef struct {
     int nserved;
     void *seg;
     size_t seg_bytes;
-    uint64_t nslots, slot_bytes, single_copy_min;
+    shm_geom_t geom; /* of the rings in our segment */
+    uint64_t single_copy_min;
     void *bounce;
     size_t bounce_bytes;
     uint64_t last_liveness_ns;
@@ -104,14 +132,19 @@ typedef struct {
     weft_tcounters_t counters;
 } shm_t;
 
-static inline size_t shm_slot_stride(const shm_t *t)
+static inline size_t shm_slot_stride(const shm_geom_t *g)
 {
-    return WEFT_ALIGN_UP(sizeof(shm_slot_hdr_t) + t->slot_bytes, WEFT_CACHE_LINE);
+    return WEFT_ALIGN_UP(sizeof(shm_slot_hdr_t) + g->slot_bytes, WEFT_CACHE_LINE);
 }
 
-static inline shm_slot_hdr_t *shm_slot(const shm_t *t, shm_chan_t *c, uint64_t index)
+static inline shm_slot_hdr_t *shm_slot(const shm_geom_t *g, shm_chan_t *c, uint64_t index)
 {
-    return (shm_slot_hdr_t *)(c->slots + (index % t->nslots) * shm_slot_stride(t));
+    return (shm_slot_hdr_t *)(c->slots + (index % g->nslots) * shm_slot_stride(g));
+}
+
+static inline shm_sc_desc_t *shm_sc_desc(shm_slot_hdr_t *h)
+{
+    return (shm_sc_desc_t *)(h + 1);
 }
 
 /* shm_setup.c */

@@ -57,7 +57,8 @@ static sock_piece_t *piece_dequeue(sock_piece_t **head, sock_piece_t **tail)
     return p;
 }
 
-static void pack_piece_hdr(uint8_t *out, uint64_t len, uint64_t msg_bytes, uint64_t off)
+static void pack_piece_hdr(uint8_t *out, uint64_t len, uint64_t msg_bytes, uint64_t off,
+                           uint64_t msg)
 {
     weft__put_le32(out, WEFT_WIRE_MAGIC);
     weft__put_le16(out + 4, WEFT_WIRE_VERSION);
@@ -65,6 +66,7 @@ static void pack_piece_hdr(uint8_t *out, uint64_t len, uint64_t msg_bytes, uint6
     weft__put_le64(out + 8, len);
     weft__put_le64(out + 16, msg_bytes);
     weft__put_le64(out + 24, off);
+    weft__put_le64(out + 32, msg);
 }
 
 /* A piece is done: the request completes with its last piece. */
@@ -152,6 +154,12 @@ static weft_status_t check_piece_hdr(sock_t *t, int peer, const sock_piece_t *p)
         return weft__error(WEFT_ERR_REMOTE, "rank %d: garbage on the connection from rank %d",
                            t->rank, peer);
     uint64_t len = weft__get_le64(h + 8), msg = weft__get_le64(h + 16), off = weft__get_le64(h + 24);
+    if (weft__get_le64(h + 32) != p->msg)
+        return weft__error(WEFT_ERR_INVALID_USAGE,
+                           "rank %d: message %llu from rank %d arrived where message %llu was "
+                           "expected: the ranks issued different sequences of calls", t->rank,
+                           (unsigned long long)weft__get_le64(h + 32), peer,
+                           (unsigned long long)p->msg);
     if (msg != p->req->bytes || len != p->len || off != p->off)
         return weft__error(WEFT_ERR_INVALID_USAGE,
                            "rank %d: a message of %llu bytes arrived from rank %d where a receive "
@@ -297,9 +305,10 @@ static weft_status_t post(sock_t *t, int peer, weft_treq_t *req, int is_send)
         p->req = req;
         p->off = off[i];
         p->len = len[i];
+        p->msg = m;
         sock_conn_t *c = &pe->conn[conn[i]];
         if (is_send) {
-            pack_piece_hdr(p->hdr, len[i], req->bytes, off[i]);
+            pack_piece_hdr(p->hdr, len[i], req->bytes, off[i], m);
             piece_enqueue(&c->sendq, &c->sendq_tail, p);
         } else {
             piece_enqueue(&c->recvq, &c->recvq_tail, p);

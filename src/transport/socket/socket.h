@@ -11,13 +11,14 @@
  * same count on both sides.  A message smaller than
  * WEFT_SOCKET_MIN_STRIPE_BYTES travels whole on connection m % K; a larger
  * one is cut into K pieces, piece j on connection (m + j) % K, so that all
- * connections carry data at once.  Each piece is a 32-byte header
+ * connections carry data at once.  Each piece is a 40-byte header
  *
- *   magic u32 | version u16 | type u16 | len u64 | msg_bytes u64 | off u64
+ *   magic u32 | version u16 | type u16 | len u64 | msg_bytes u64 | off u64 | m u64
  *
  * then len bytes.  The receiver checks the header against the piece it
  * expects before reading any data: a mismatch means the ranks disagree on
- * a collective's count and fails the receive without writing anything.
+ * a collective's count (or their message streams are out of step) and
+ * fails the receive without writing anything.
  * A receiver reads a connection only while a piece is posted on it, so TCP
  * flow control, not memory, holds back early senders.
  */
@@ -32,13 +33,14 @@
 #define SOCK_MSG_HELLO (WEFT_MSG_SOCKET_FIRST + 0)
 #define SOCK_MSG_DATA (WEFT_MSG_SOCKET_FIRST + 1)
 #define SOCK_HELLO_BODY (WEFT_SECRET_BYTES + 16)
-#define SOCK_PIECE_HDR 32
+#define SOCK_PIECE_HDR 40
 #define SOCK_MAX_CONNS 16
 
 typedef struct sock_piece sock_piece_t;
 struct sock_piece {
     weft_treq_t *req;
     size_t off, len;
+    uint64_t msg; /* the message's number in the peer stream */
     size_t hdr_done, data_done;
     uint8_t hdr[SOCK_PIECE_HDR];
     sock_piece_t *next;
