@@ -15,7 +15,9 @@
  * Every function returns a weft_status_t; on failure weft_last_error()
  * returns a message for the calling thread that names the argument, rank,
  * peer or step concerned.  Output parameters (ending in _p) are written only
- * on success.
+ * on success.  A call that waits longer than WEFT_TIMEOUT seconds without
+ * any progress returns WEFT_ERR_TIMEOUT; after an error on a communicator
+ * its later calls fail too: destroy or abort it.
  */
 #ifndef WEFT_H
 #define WEFT_H
@@ -106,11 +108,14 @@ weft_status_t weft_comm_init_env(weft_comm_t *comm_p);
 weft_status_t weft_comm_split(weft_comm_t comm, int color, int key, weft_comm_t *newcomm_p);
 
 /* Frees the communicator.  Not collective; the ranks should have finished
- * their operations on it. */
+ * their operations on it.  Later calls with the handle return
+ * WEFT_ERR_INVALID_USAGE. */
 weft_status_t weft_comm_destroy(weft_comm_t comm);
 
-/* Marks the communicator failed: operations in flight and later calls
- * return an error; frees it like weft_comm_destroy(). */
+/* Ends the communicator from any thread: a call in flight on it (in
+ * another thread) returns an error within a progress round, the peers are
+ * told (their calls with this rank fail with WEFT_ERR_REMOTE instead of
+ * waiting for the timeout), and it is freed like weft_comm_destroy(). */
 weft_status_t weft_comm_abort(weft_comm_t comm);
 
 weft_status_t weft_comm_rank(weft_comm_t comm, int *rank_p);
@@ -145,7 +150,9 @@ weft_status_t weft_recv(void *buf, size_t count, weft_datatype_t dt, int peer,
 weft_status_t weft_barrier(weft_comm_t comm);
 
 /* Groups nest; the outermost weft_group_end() issues every queued call and
- * returns when all of them are complete (host buffers). */
+ * returns when all of them are complete (host buffers).  Calls of a group
+ * run concurrently, except that calls on one communicator whose buffers
+ * overlap (one writing what another reads or writes) run in call order. */
 weft_status_t weft_group_start(void);
 weft_status_t weft_group_end(void);
 

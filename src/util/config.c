@@ -27,7 +27,7 @@ static const cfg_row_t table[WEFT_CFG_COUNT] = {
     [WEFT_CFG_DEBUG] = {"DEBUG", CFG_STR, "WARN", "log level: ERROR, WARN, INFO or TRACE"},
     [WEFT_CFG_DEBUG_FILE] = {"DEBUG_FILE", CFG_STR, "", "append log lines to this file instead of stderr"},
     [WEFT_CFG_TIMEOUT] = {"TIMEOUT", CFG_DOUBLE, "300",
-                          "seconds any init or collective may wait for a peer before "
+                          "seconds an init or a call may wait without any progress before "
                           "WEFT_ERR_TIMEOUT; 0 waits forever"},
     [WEFT_CFG_ALGO] = {"ALGO", CFG_STR, "",
                        "force an algorithm: ring, rd, rabenseifner, tree or chain (where the "
