@@ -36,6 +36,8 @@ typedef enum {
     WEFT_CFG_NRANKS,
     WEFT_CFG_ROOT,
     WEFT_CFG_SECRET,
+    WEFT_CFG_TOPO_FILE,
+    WEFT_CFG_TOPO_DUMP_FILE,
     WEFT_CFG_COUNT
 } weft_cfg_key_t;
 
