@@ -371,15 +371,10 @@ static void free_rank(vrank_t *vr)
     free(vr->space_len);
     free(vr->state);
     free(vr->remaining);
-    free(vr->succ_first);
-    free(vr->succ);
     free(vr->heard);
-    for (int d = 0; d < 2; d++) {
-        free(vr->q_first[d]);
-        free(vr->q[d]);
+    for (int d = 0; d < 2; d++)
         free(vr->cursor[d]);
-    }
-    free(vr->ordinal);
+    weft__graph_free(&vr->graph);
     weft__sched_free(&vr->sched);
 }
 

@@ -5,6 +5,7 @@
 #ifndef WEFT_ALGO_VERIFY_IMPL_H
 #define WEFT_ALGO_VERIFY_IMPL_H
 
+#include "algo/graph.h"
 #include "algo/verify.h"
 
 /* A symbolic element: the set of ranks whose contribution it holds, and
@@ -30,10 +31,9 @@ typedef struct {
     uint64_t *space_len;
     uint8_t *state;  /* per step */
     uint32_t *remaining;
-    uint32_t *succ_first, *succ;
+    weft_graph_t graph; /* successors, per-peer queues: the executor's own */
     uint64_t *heard;
-    uint32_t *q_first[2], *q[2], *cursor[2]; /* [0] sends, [1] receives, per peer */
-    uint32_t *ordinal;
+    uint32_t *cursor[2]; /* per peer: the next send [0] / receive [1] to post */
     uint64_t sent_elems;
     uint32_t nmsgs;
 } vrank_t;

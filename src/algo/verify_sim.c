@@ -29,15 +29,6 @@ typedef struct {
     size_t nstack;
 } sim_t;
 
-static int dir_of(const weft_step_t *st)
-{
-    return st->kind == WEFT_STEP_SEND ? 0 : 1;
-}
-
-static int is_comm(const weft_step_t *st)
-{
-    return st->kind <= WEFT_STEP_RECV_REDUCE;
-}
 
 static int build_rank(verifier_t *v, int r)
 {
@@ -46,52 +37,14 @@ static int build_rank(verifier_t *v, int r)
     uint32_t ns = s->nsteps;
     vr->state = calloc(ns + 1, 1);
     vr->remaining = calloc(ns + 1, sizeof(uint32_t));
-    vr->succ_first = calloc(ns + 2, sizeof(uint32_t));
-    vr->succ = calloc(s->ndeps + 1, sizeof(uint32_t));
     vr->heard = calloc(ns + 1, sizeof(uint64_t));
-    vr->ordinal = calloc(ns + 1, sizeof(uint32_t));
-    if (!vr->state || !vr->remaining || !vr->succ_first || !vr->succ || !vr->heard || !vr->ordinal)
+    vr->cursor[0] = calloc((size_t)v->n, sizeof(uint32_t));
+    vr->cursor[1] = calloc((size_t)v->n, sizeof(uint32_t));
+    if (!vr->state || !vr->remaining || !vr->heard || !vr->cursor[0] || !vr->cursor[1] ||
+        weft__graph_build(&vr->graph, s, v->n) != WEFT_OK)
         return -1;
-    for (uint32_t i = 0; i < ns; i++) {
-        vr->remaining[i] = s->steps[i].ndeps;
-        for (uint32_t d = 0; d < s->steps[i].ndeps; d++)
-            vr->succ_first[s->deps[s->steps[i].dep_first + d] + 1]++;
-    }
     for (uint32_t i = 0; i < ns; i++)
-        vr->succ_first[i + 1] += vr->succ_first[i];
-    uint32_t *fill = calloc(ns + 1, sizeof(uint32_t));
-    if (fill == NULL)
-        return -1;
-    for (uint32_t i = 0; i < ns; i++) {
-        for (uint32_t d = 0; d < s->steps[i].ndeps; d++) {
-            uint32_t dep = s->deps[s->steps[i].dep_first + d];
-            vr->succ[vr->succ_first[dep] + fill[dep]++] = i;
-        }
-    }
-    free(fill);
-    /* Per-peer queues of sends and receives, in schedule order. */
-    for (int d = 0; d < 2; d++) {
-        vr->q_first[d] = calloc((size_t)v->n + 1, sizeof(uint32_t));
-        vr->cursor[d] = calloc((size_t)v->n, sizeof(uint32_t));
-        vr->q[d] = calloc(ns + 1, sizeof(uint32_t));
-        if (!vr->q_first[d] || !vr->cursor[d] || !vr->q[d])
-            return -1;
-        for (uint32_t i = 0; i < ns; i++) {
-            if (is_comm(&s->steps[i]) && dir_of(&s->steps[i]) == d)
-                vr->q_first[d][s->steps[i].peer + 1]++;
-        }
-        for (int p = 0; p < v->n; p++)
-            vr->q_first[d][p + 1] += vr->q_first[d][p];
-        for (uint32_t i = 0; i < ns; i++) {
-            const weft_step_t *st = &s->steps[i];
-            if (!is_comm(st) || dir_of(st) != d)
-                continue;
-            uint32_t k = vr->cursor[d][st->peer]++;
-            vr->ordinal[i] = k;
-            vr->q[d][vr->q_first[d][st->peer] + k] = i;
-        }
-        memset(vr->cursor[d], 0, (size_t)v->n * sizeof(uint32_t));
-    }
+        vr->remaining[i] = s->steps[i].ndeps;
     return 0;
 }
 
@@ -117,8 +70,8 @@ static void complete(sim_t *sim, int r, uint32_t i)
 {
     vrank_t *vr = &sim->v->ranks[r];
     vr->state[i] = ST_DONE;
-    for (uint32_t k = vr->succ_first[i]; k < vr->succ_first[i + 1]; k++) {
-        uint32_t j = vr->succ[k];
+    for (uint32_t k = vr->graph.succ_first[i]; k < vr->graph.succ_first[i + 1]; k++) {
+        uint32_t j = vr->graph.succ[k];
         if (--vr->remaining[j] == 0)
             make_ready(sim, r, j);
     }
@@ -160,7 +113,7 @@ static void transfer(sim_t *sim, int a, uint32_t si, int b, uint32_t ri)
     const weft_step_t *snd = &va->sched.steps[si], *rcv = &vb->sched.steps[ri];
     if (snd->src.count != rcv->dst.count || snd->dtype != rcv->dtype) {
         weft__verify_fail(v, "message %u from rank %d to %d: sent %llu elements, receive expects "
-                          "%llu (steps %u and %u)", va->ordinal[si], a, b,
+                          "%llu (steps %u and %u)", va->graph.ordinal[si], a, b,
                           (unsigned long long)snd->src.count, (unsigned long long)rcv->dst.count,
                           si, ri);
         return;
@@ -188,13 +141,13 @@ static void try_match(sim_t *sim, int r, uint32_t i)
 {
     vrank_t *vr = &sim->v->ranks[r];
     const weft_step_t *st = &vr->sched.steps[i];
-    int d = dir_of(st), p = st->peer;
+    int d = weft__step_dir(st), p = st->peer;
     vrank_t *vp = &sim->v->ranks[p];
-    uint32_t k = vr->ordinal[i];
-    uint32_t first = vp->q_first[1 - d][r], len = vp->q_first[1 - d][r + 1] - first;
+    uint32_t k = vr->graph.ordinal[i];
+    uint32_t first = vp->graph.q_first[1 - d][r], len = vp->graph.q_first[1 - d][r + 1] - first;
     if (k >= len)
         return;
-    uint32_t j = vp->q[1 - d][first + k];
+    uint32_t j = vp->graph.q[1 - d][first + k];
     if (vp->state[j] != ST_POSTED)
         return;
     if (d == 0)
@@ -206,9 +159,9 @@ static void try_match(sim_t *sim, int r, uint32_t i)
 static void try_post(sim_t *sim, int r, int d, int p)
 {
     vrank_t *vr = &sim->v->ranks[r];
-    uint32_t first = vr->q_first[d][p], len = vr->q_first[d][p + 1] - first;
+    uint32_t first = vr->graph.q_first[d][p], len = vr->graph.q_first[d][p + 1] - first;
     while (vr->cursor[d][p] < len && sim->v->status == WEFT_OK) {
-        uint32_t i = vr->q[d][first + vr->cursor[d][p]];
+        uint32_t i = vr->graph.q[d][first + vr->cursor[d][p]];
         if (vr->state[i] != ST_READY)
             break;
         vr->state[i] = ST_POSTED;
@@ -230,7 +183,7 @@ static void report_deadlock(verifier_t *v)
             const weft_step_t *st = &vr->sched.steps[i];
             used += (size_t)snprintf(buf + used, sizeof(buf) - used, "%s rank %d step %u %s%s%d",
                                      shown ? ";" : "", r, i, weft__step_kind_name(st->kind),
-                                     is_comm(st) ? " peer " : "", is_comm(st) ? st->peer : -1);
+                                     weft__step_is_comm(st) ? " peer " : "", weft__step_is_comm(st) ? st->peer : -1);
             if (used >= sizeof(buf))
                 used = sizeof(buf) - 1;
             shown++;
@@ -264,8 +217,8 @@ void weft__verify_simulate(verifier_t *v)
     while (sim.nstack > 0 && v->status == WEFT_OK) {
         item_t it = sim.stack[--sim.nstack];
         const weft_step_t *st = &v->ranks[it.rank].sched.steps[it.step];
-        if (is_comm(st))
-            try_post(&sim, it.rank, dir_of(st), st->peer);
+        if (weft__step_is_comm(st))
+            try_post(&sim, it.rank, weft__step_dir(st), st->peer);
         else
             run_local(&sim, it.rank, it.step);
     }

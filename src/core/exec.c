@@ -32,19 +32,10 @@ static weft_status_t reserve(weft_exec_t *x, const weft_sched_t *s, int nranks)
         if (grow((void **)&x->remaining, n, sizeof(uint32_t)) ||
             grow((void **)&x->remaining0, n, sizeof(uint32_t)) ||
             grow((void **)&x->ready0, n, sizeof(uint32_t)) ||
-            grow((void **)&x->succ_first, n + 1, sizeof(uint32_t)) ||
             grow((void **)&x->ready, n, sizeof(uint32_t)) || grow((void **)&x->state, n, 1) ||
-            grow((void **)&x->q[0], n, sizeof(uint32_t)) ||
-            grow((void **)&x->q[1], n, sizeof(uint32_t)) ||
             grow((void **)&x->reqs, n, sizeof(weft_treq_t)))
             return WEFT_ERR_NO_MEMORY;
         x->cap_steps = n;
-    }
-    if (s->ndeps > x->cap_deps || x->succ == NULL) {
-        uint32_t n = s->ndeps + s->ndeps / 2 + 16;
-        if (grow((void **)&x->succ, n, sizeof(uint32_t)))
-            return WEFT_ERR_NO_MEMORY;
-        x->cap_deps = n;
     }
     if (s->nbufs > x->cap_bufs || x->base == NULL) {
         if (grow((void **)&x->base, s->nbufs, sizeof(void *)))
@@ -53,74 +44,29 @@ static weft_status_t reserve(weft_exec_t *x, const weft_sched_t *s, int nranks)
     }
     if (nranks > x->cap_ranks || x->cursor[0] == NULL) {
         for (int d = 0; d < 2; d++) {
-            if (grow((void **)&x->q_first[d], (uint32_t)nranks + 1, sizeof(uint32_t)) ||
-                grow((void **)&x->cursor[d], (uint32_t)nranks, sizeof(uint32_t)))
+            if (grow((void **)&x->cursor[d], (uint32_t)nranks, sizeof(uint32_t)))
                 return WEFT_ERR_NO_MEMORY;
         }
         x->cap_ranks = nranks;
     }
-    return WEFT_OK;
+    return weft__graph_build(&x->graph, s, nranks);
 }
 
-static int is_comm(const weft_step_t *st)
-{
-    return st->kind <= WEFT_STEP_RECV_REDUCE;
-}
-
-static int dir_of(const weft_step_t *st)
-{
-    return st->kind == WEFT_STEP_SEND ? 0 : 1;
-}
-
-/* Successor lists and the per-peer queues, by counting sort. */
-static void build_graph(weft_exec_t *x, const weft_sched_t *s, int nranks)
+/* The state at the start of a run, kept for restarts. */
+static void initial_state(weft_exec_t *x, const weft_sched_t *s, int nranks)
 {
     uint32_t ns = s->nsteps;
-    memset(x->succ_first, 0, (ns + 1) * sizeof(uint32_t));
+    x->nready = 0;
     for (uint32_t i = 0; i < ns; i++) {
         x->remaining[i] = s->steps[i].ndeps;
         x->state[i] = X_PENDING;
-        for (uint32_t d = 0; d < s->steps[i].ndeps; d++)
-            x->succ_first[s->deps[s->steps[i].dep_first + d] + 1]++;
-    }
-    for (uint32_t i = 0; i < ns; i++)
-        x->succ_first[i + 1] += x->succ_first[i];
-    /* Fill using ready[] as a temporary per-step cursor. */
-    memset(x->ready, 0, ns * sizeof(uint32_t));
-    for (uint32_t i = 0; i < ns; i++) {
-        for (uint32_t d = 0; d < s->steps[i].ndeps; d++) {
-            uint32_t dep = s->deps[s->steps[i].dep_first + d];
-            x->succ[x->succ_first[dep] + x->ready[dep]++] = i;
-        }
-    }
-    for (int d = 0; d < 2; d++) {
-        memset(x->q_first[d], 0, ((size_t)nranks + 1) * sizeof(uint32_t));
-        memset(x->cursor[d], 0, (size_t)nranks * sizeof(uint32_t));
-    }
-    for (uint32_t i = 0; i < ns; i++) {
-        if (is_comm(&s->steps[i]))
-            x->q_first[dir_of(&s->steps[i])][s->steps[i].peer + 1]++;
-    }
-    for (int d = 0; d < 2; d++) {
-        for (int p = 0; p < nranks; p++)
-            x->q_first[d][p + 1] += x->q_first[d][p];
-    }
-    for (uint32_t i = 0; i < ns; i++) {
-        const weft_step_t *st = &s->steps[i];
-        if (is_comm(st)) {
-            int d = dir_of(st);
-            x->q[d][x->q_first[d][st->peer] + x->cursor[d][st->peer]++] = i;
-        }
-    }
-    for (int d = 0; d < 2; d++)
-        memset(x->cursor[d], 0, (size_t)nranks * sizeof(uint32_t));
-    x->nready = 0;
-    for (uint32_t i = 0; i < ns; i++) {
         if (x->remaining[i] == 0) {
             x->state[i] = X_READY;
             x->ready[x->nready++] = i;
         }
     }
+    for (int d = 0; d < 2; d++)
+        memset(x->cursor[d], 0, (size_t)nranks * sizeof(uint32_t));
     memcpy(x->remaining0, x->remaining, ns * sizeof(uint32_t));
     memcpy(x->ready0, x->ready, x->nready * sizeof(uint32_t));
     x->nready0 = x->nready;
@@ -155,7 +101,7 @@ weft_status_t weft__exec_start(weft_exec_t *x, struct weft_comm *comm, const wef
     x->ndone = 0;
     x->status = WEFT_OK;
     x->failed_step = -1;
-    build_graph(x, s, comm->nranks);
+    initial_state(x, s, comm->nranks);
     return WEFT_OK;
 }
 
@@ -168,8 +114,8 @@ static void step_done(weft_exec_t *x, uint32_t i)
 {
     x->state[i] = X_DONE;
     x->ndone++;
-    for (uint32_t k = x->succ_first[i]; k < x->succ_first[i + 1]; k++) {
-        uint32_t j = x->succ[k];
+    for (uint32_t k = x->graph.succ_first[i]; k < x->graph.succ_first[i + 1]; k++) {
+        uint32_t j = x->graph.succ[k];
         if (--x->remaining[j] == 0) {
             x->state[j] = X_READY;
             x->ready[x->nready++] = j;
@@ -229,9 +175,9 @@ static weft_status_t post(weft_exec_t *x, uint32_t i)
 /* Posts, in order, every ready step at the head of a peer's queue. */
 static weft_status_t post_ready(weft_exec_t *x, int d, int peer)
 {
-    uint32_t first = x->q_first[d][peer], len = x->q_first[d][peer + 1] - first;
+    uint32_t first = x->graph.q_first[d][peer], len = x->graph.q_first[d][peer + 1] - first;
     while (x->cursor[d][peer] < len) {
-        uint32_t i = x->q[d][first + x->cursor[d][peer]];
+        uint32_t i = x->graph.q[d][first + x->cursor[d][peer]];
         if (x->state[i] != X_READY)
             break;
         x->cursor[d][peer]++;
@@ -272,11 +218,11 @@ weft_status_t weft__exec_progress(weft_exec_t *x, int *progressed_p)
             uint32_t i = x->ready[--x->nready];
             const weft_step_t *st = &x->sched->steps[i];
             moved = 1;
-            if (!is_comm(st)) {
+            if (!weft__step_is_comm(st)) {
                 run_local(x, i);
                 continue;
             }
-            weft_status_t ps = post_ready(x, dir_of(st), st->peer);
+            weft_status_t ps = post_ready(x, weft__step_dir(st), st->peer);
             if (ps != WEFT_OK && x->status == WEFT_OK) {
                 x->status = ps;
                 x->failed_step = (int)i;
@@ -312,7 +258,7 @@ void weft__exec_describe_pending(const weft_exec_t *x, char *buf, size_t len)
     buf[0] = '\0';
     for (uint32_t i = 0; i < s->nsteps && shown < 3 && used < len; i++) {
         const weft_step_t *st = &s->steps[i];
-        if (x->state[i] == X_DONE || !is_comm(st))
+        if (x->state[i] == X_DONE || !weft__step_is_comm(st))
             continue;
         used += (size_t)snprintf(buf + used, len - used, "%sstep %u %s %s rank %d%s",
                                  shown ? ", " : "", i, weft__step_kind_name(st->kind),
@@ -330,15 +276,11 @@ void weft__exec_free(weft_exec_t *x)
     free(x->remaining);
     free(x->remaining0);
     free(x->ready0);
-    free(x->succ_first);
-    free(x->succ);
     free(x->ready);
     free(x->state);
-    for (int d = 0; d < 2; d++) {
-        free(x->q_first[d]);
-        free(x->q[d]);
+    for (int d = 0; d < 2; d++)
         free(x->cursor[d]);
-    }
+    weft__graph_free(&x->graph);
     free(x->reqs);
     memset(x, 0, sizeof(*x));
 }

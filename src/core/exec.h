@@ -13,6 +13,7 @@
 #ifndef WEFT_CORE_EXEC_H
 #define WEFT_CORE_EXEC_H
 
+#include "algo/graph.h"
 #include "algo/sched.h"
 #include "transport/transport.h"
 
@@ -20,11 +21,12 @@ typedef struct weft_exec {
     struct weft_comm *comm;
     const weft_sched_t *sched;
     void **base; /* per buffer: its address */
-    uint32_t *remaining, *succ_first, *succ, *ready;
+    weft_graph_t graph;  /* successors and per-peer queues (algo/graph.c) */
+    uint32_t *remaining, *ready;
     uint32_t *remaining0, *ready0; /* the state at the start, for restarts */
     uint32_t nready0;
     uint8_t *state;
-    uint32_t *q_first[2], *q[2], *cursor[2]; /* [0] sends, [1] receives, per peer */
+    uint32_t *cursor[2]; /* per peer: the next send [0] / receive [1] to post */
     weft_treq_t *reqs;                       /* per step */
     uint32_t nready, ndone;
     weft_status_t status;
