@@ -67,10 +67,13 @@ weft_status_t weft__gen_allreduce_ring(const weft_coll_args_t *a, weft_sched_t *
 weft_status_t weft__gen_allreduce_rd(const weft_coll_args_t *a, weft_sched_t *s);
 weft_status_t weft__gen_allreduce_rabenseifner(const weft_coll_args_t *a, weft_sched_t *s);
 weft_status_t weft__gen_allreduce_hier(const weft_coll_args_t *a, weft_sched_t *s);
+weft_status_t weft__gen_allreduce_dbt(const weft_coll_args_t *a, weft_sched_t *s);
 weft_status_t weft__gen_allgather_ring(const weft_coll_args_t *a, weft_sched_t *s);
 weft_status_t weft__gen_allgather_rd(const weft_coll_args_t *a, weft_sched_t *s);
+weft_status_t weft__gen_allgather_hier(const weft_coll_args_t *a, weft_sched_t *s);
 weft_status_t weft__gen_reduce_scatter_ring(const weft_coll_args_t *a, weft_sched_t *s);
 weft_status_t weft__gen_reduce_scatter_halving(const weft_coll_args_t *a, weft_sched_t *s);
+weft_status_t weft__gen_reduce_scatter_hier(const weft_coll_args_t *a, weft_sched_t *s);
 weft_status_t weft__gen_broadcast_tree(const weft_coll_args_t *a, weft_sched_t *s);
 weft_status_t weft__gen_broadcast_chain(const weft_coll_args_t *a, weft_sched_t *s);
 weft_status_t weft__gen_reduce_tree(const weft_coll_args_t *a, weft_sched_t *s);

@@ -76,17 +76,19 @@ static void phases(const hier_t *h, uint32_t input, int *intra, int *inter)
     weft_group_t gi = {h->s, intra, h->rails, h->local, a->dt, op, a->slice};
     weft_group_t gx = {h->s, inter, nnodes, h->node, a->dt, op, a->slice};
     /* 1: this rank's block of the node's sum, in the receive buffer. */
-    weft__ring_reduce_scatter(&gi, input, 1, 0, a->count, 1);
+    weft_blocks_t node_blocks = weft__blocks_split(0, a->count, h->rails);
+    weft__ring_reduce_scatter(&gi, &node_blocks, input, 1, 1);
     int b = weft__mod(h->local + 1, h->rails);
     uint64_t boff = weft__block_off(a->count, (uint64_t)h->rails, (uint64_t)b);
     uint64_t bcnt = weft__block_count(a->count, (uint64_t)h->rails, (uint64_t)b);
     /* 2: the block summed over the nodes, along this rank's rail. */
-    weft__ring_reduce_scatter(&gx, 1, 1, boff, bcnt, 1);
+    weft_blocks_t rail_blocks = weft__blocks_split(boff, bcnt, nnodes);
+    weft__ring_reduce_scatter(&gx, &rail_blocks, 1, 1, 1);
     if (a->op == WEFT_AVG)
-        weft__divide_block(&gx, 1, boff, bcnt, 1, (uint32_t)a->nranks);
-    weft__ring_allgather(&gx, 1, boff, bcnt, 1);
+        weft__divide_block(&gx, &rail_blocks, 1, 1, (uint32_t)a->nranks);
+    weft__ring_allgather(&gx, &rail_blocks, 1, 1);
     /* 3: every block to every rank of the node. */
-    weft__ring_allgather(&gi, 1, 0, a->count, 1);
+    weft__ring_allgather(&gi, &node_blocks, 1, 1);
 }
 
 weft_status_t weft__gen_allreduce_hier(const weft_coll_args_t *a, weft_sched_t *s)

@@ -33,10 +33,11 @@ weft_status_t weft__gen_allreduce_ring(const weft_coll_args_t *a, weft_sched_t *
     for (int r = 0; r < a->nranks; r++)
         ranks[r] = r;
     weft_group_t g = {s, ranks, a->nranks, a->rank, a->dt, a->op, a->slice};
-    weft__ring_reduce_scatter(&g, 0, 1, 0, a->count, 1);
+    weft_blocks_t bl = weft__blocks_split(0, a->count, a->nranks);
+    weft__ring_reduce_scatter(&g, &bl, 0, 1, 1);
     if (a->op == WEFT_AVG)
-        weft__divide_block(&g, 1, 0, a->count, 1, (uint32_t)a->nranks);
-    weft__ring_allgather(&g, 1, 0, a->count, 1);
+        weft__divide_block(&g, &bl, 1, 1, (uint32_t)a->nranks);
+    weft__ring_allgather(&g, &bl, 1, 1);
     free(ranks);
     return s->status;
 }

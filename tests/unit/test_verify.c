@@ -222,7 +222,7 @@ int main(void)
                 continue; /* proven together with SEND */
             int before = failures, before_cases = cases;
             sweep_algo(list[i], c == WEFT_COLL_SEND ? (max_n < 2 ? 1 : max_n) : max_n);
-            if (strcmp(list[i]->name, "hier") == 0)
+            if (strcmp(list[i]->name, "hier") == 0 || strcmp(list[i]->name, "dbt") == 0)
                 sweep_layouts(list[i], max_n);
             printf("%-14s %-14s %6d cases %s\n", weft__coll_name(list[i]->coll), list[i]->name,
                    cases - before_cases, failures == before ? "proven" : "FAILED");

@@ -1,0 +1,33 @@
+/*
+ * rails.c - the rail view of a layout (see rails.h).
+ */
+#include "algo/rails.h"
+
+void weft__rails_init(weft_rails_t *rl, const weft_layout_t *l, int rank)
+{
+    rl->l = l;
+    rl->rails = l->min_node_size;
+    rl->node = l->node_of[rank];
+    rl->local = l->local_rank[rank];
+    rl->max_folded = 1;
+    for (int j = 0; j < l->nnodes; j++) {
+        int size = weft__layout_node_size(l, j);
+        int folded = (size + rl->rails - 1) / rl->rails;
+        rl->max_folded = folded > rl->max_folded ? folded : rl->max_folded;
+    }
+}
+
+int weft__rails_folded(const weft_rails_t *rl, int node, int rail, int i)
+{
+    int local = rail + i * rl->rails;
+    if (local >= weft__layout_node_size(rl->l, node))
+        return -1;
+    return weft__layout_rank(rl->l, node, local);
+}
+
+int weft__rails_owner(const weft_rails_t *rl)
+{
+    if (rl->local < rl->rails)
+        return -1;
+    return weft__layout_rank(rl->l, rl->node, rl->local % rl->rails);
+}

@@ -1,0 +1,37 @@
+/*
+ * rails.h - ranks as rails: how the hierarchical generators see a layout.
+ *
+ * With R the size of the smallest node, local rank l < R of node j is
+ * the member of rail l on that node; in a GPU cluster, the rank whose NIC
+ * is rail l.  A rank with l >= R (nodes may be uneven) folds into member
+ * (j, l mod R): it hands its data to that member and gets the result back,
+ * so every node presents exactly R members.  The ranks a member stands for
+ * are its "folded" ranks: itself first, then its extras in local order.
+ */
+#ifndef WEFT_ALGO_RAILS_H
+#define WEFT_ALGO_RAILS_H
+
+#include "algo/layout.h"
+
+typedef struct {
+    const weft_layout_t *l;
+    int rails;       /* R */
+    int node, local; /* of this rank */
+    int max_folded;  /* most ranks one member stands for, over all nodes */
+} weft_rails_t;
+
+void weft__rails_init(weft_rails_t *rl, const weft_layout_t *l, int rank);
+
+/* The member of rail `rail` on `node`. */
+static inline int weft__rails_member(const weft_rails_t *rl, int node, int rail)
+{
+    return weft__layout_rank(rl->l, node, rail);
+}
+
+/* The i-th rank that member (node, rail) stands for, or -1 past the end. */
+int weft__rails_folded(const weft_rails_t *rl, int node, int rail, int i);
+
+/* This rank's member if it is an extra, or -1 if it is a member itself. */
+int weft__rails_owner(const weft_rails_t *rl);
+
+#endif
