@@ -55,39 +55,64 @@ typedef struct {
     int me;           /* this rank's index in order */
 } dbt_t;
 
-/* One tree over the region [off, off + count) of the receive buffer. */
-static void one_tree(const dbt_t *d, int shift, uint64_t off, uint64_t count)
+typedef struct {
+    int parent, child[2]; /* ranks, -1 where absent */
+    uint64_t off, count;  /* the part of the vector this tree carries */
+} tree_t;
+
+static tree_t make_tree(const dbt_t *d, int shift, uint64_t off, uint64_t count)
+{
+    int n = d->a->nranks, r = (d->me + shift) % n + 1, parent, child[2];
+    tree_links(n, r, &parent, child);
+    tree_t t = {parent ? d->order[(parent - 1 - shift + n) % n] : -1,
+                {child[0] ? d->order[(child[0] - 1 - shift + n) % n] : -1,
+                 child[1] ? d->order[(child[1] - 1 - shift + n) % n] : -1},
+                off, count};
+    return t;
+}
+
+/* Slice sl of a tree's part, or an empty region past its end. */
+static weft_region_t slice_of(const dbt_t *d, const tree_t *t, uint32_t buf, uint64_t sl)
+{
+    uint64_t lo = sl * d->a->slice;
+    if (lo >= t->count)
+        return weft__region(buf, t->off + t->count, 0);
+    uint64_t len = t->count - lo < d->a->slice ? t->count - lo : d->a->slice;
+    return weft__region(buf, t->off + lo, len);
+}
+
+/* Slice sl going up: children's sums reduced in, the total to the parent
+ * (or, at the root, divided for AVG). */
+static void up(const dbt_t *d, const tree_t *t, uint64_t sl)
 {
     const weft_coll_args_t *a = d->a;
-    int n = a->nranks, r = (d->me + shift) % n + 1, parent, child[2];
-    tree_links(n, r, &parent, child);
-    int pr = parent ? d->order[(parent - 1 - shift + n) % n] : -1;
-    int cr[2] = {child[0] ? d->order[(child[0] - 1 - shift + n) % n] : -1,
-                 child[1] ? d->order[(child[1] - 1 - shift + n) % n] : -1};
     weft_op_t op = a->op == WEFT_AVG ? WEFT_SUM : a->op;
-    for (uint64_t lo = 0; lo < count; lo += a->slice) {
-        uint64_t len = count - lo < a->slice ? count - lo : a->slice;
-        weft_region_t in = weft__region(0, off + lo, len), out = weft__region(1, off + lo, len);
-        weft_region_t acc = in;
-        for (int c = 0; c < 2; c++) {
-            if (cr[c] < 0)
-                continue;
-            weft__sched_recv_reduce(d->s, cr[c], acc, out, a->dt, op, NULL, 0);
+    weft_region_t in = slice_of(d, t, 0, sl), out = slice_of(d, t, 1, sl), acc = in;
+    for (int c = 0; c < 2; c++) {
+        if (t->child[c] >= 0) {
+            weft__sched_recv_reduce(d->s, t->child[c], acc, out, a->dt, op, NULL, 0);
             acc = out;
         }
-        if (pr >= 0) {
-            weft__sched_send(d->s, pr, acc, a->dt, NULL, 0);
-            weft__sched_recv(d->s, pr, out, a->dt, NULL, 0);
-        } else {
-            if (acc.buf == 0) /* a tree of one */
-                weft__sched_copy(d->s, in, out, a->dt, NULL, 0);
-            if (a->op == WEFT_AVG)
-                weft__sched_divide(d->s, out, a->dt, (uint32_t)n, NULL, 0);
-        }
-        for (int c = 0; c < 2; c++) {
-            if (cr[c] >= 0)
-                weft__sched_send(d->s, cr[c], out, a->dt, NULL, 0);
-        }
+    }
+    if (t->parent >= 0) {
+        weft__sched_send(d->s, t->parent, acc, a->dt, NULL, 0);
+        return;
+    }
+    if (acc.buf == 0) /* a tree of one */
+        weft__sched_copy(d->s, in, out, a->dt, NULL, 0);
+    if (a->op == WEFT_AVG)
+        weft__sched_divide(d->s, out, a->dt, (uint32_t)a->nranks, NULL, 0);
+}
+
+/* Slice sl coming down: the total from the parent, on to the children. */
+static void down(const dbt_t *d, const tree_t *t, uint64_t sl)
+{
+    weft_region_t out = slice_of(d, t, 1, sl);
+    if (t->parent >= 0)
+        weft__sched_recv(d->s, t->parent, out, d->a->dt, NULL, 0);
+    for (int c = 0; c < 2; c++) {
+        if (t->child[c] >= 0)
+            weft__sched_send(d->s, t->child[c], out, d->a->dt, NULL, 0);
     }
 }
 
@@ -104,8 +129,16 @@ weft_status_t weft__gen_allreduce_dbt(const weft_coll_args_t *a, weft_sched_t *s
     }
     dbt_t d = {s, a, order, me};
     uint64_t half = a->count / 2;
-    one_tree(&d, 0, 0, half);
-    one_tree(&d, n > 1 ? 1 : 0, half, a->count - half);
+    tree_t t[2] = {make_tree(&d, 0, 0, half), make_tree(&d, n > 1 ? 1 : 0, half, a->count - half)};
+    /* Slice by slice, both trees, up then down: the order each peer posts
+     * and matches messages, so that neither tree waits behind the other. */
+    uint64_t nsl = weft__nslices(a->count - half, a->slice);
+    for (uint64_t sl = 0; sl < nsl; sl++) {
+        up(&d, &t[0], sl);
+        up(&d, &t[1], sl);
+        down(&d, &t[0], sl);
+        down(&d, &t[1], sl);
+    }
     free(order);
     return s->status;
 }

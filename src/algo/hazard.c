@@ -194,7 +194,9 @@ static hz_space_t *space_of(weft_sched_t *s, uint32_t sp)
         if (h->space[b] == sp && end > len)
             len = end;
     }
-    x->nb = len < HZ_MAX_BUCKETS ? (uint32_t)len : HZ_MAX_BUCKETS;
+    /* Buckets of at least 4 KiB: a small buffer needs only a few. */
+    uint64_t want = (len + 4095) / 4096;
+    x->nb = want < HZ_MAX_BUCKETS ? (uint32_t)want : HZ_MAX_BUCKETS;
     x->width = (len + x->nb - 1) / x->nb;
     x->b = calloc(x->nb, sizeof(*x->b));
     if (x->b == NULL)

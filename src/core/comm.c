@@ -219,6 +219,11 @@ weft_status_t weft__comm_create(int nranks, const weft_unique_id_t *id, int rank
     }
     if (st == WEFT_OK)
         st = create_transports(comm, deadline);
+    weft_cost_model_t model;
+    if (st == WEFT_OK)
+        st = weft__comm_cost_model(comm, deadline, &model);
+    if (st == WEFT_OK)
+        weft__tuner_init(&comm->tuner, &model);
     if (st == WEFT_OK)
         st = weft__comm_register(comm);
     if (st != WEFT_OK) {

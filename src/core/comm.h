@@ -5,6 +5,7 @@
 #define WEFT_CORE_COMM_H
 
 #include "algo/algo.h"
+#include "algo/tuner.h"
 #include "bootstrap/bootstrap.h"
 #include "core/exec.h"
 #include "core/plan.h"
@@ -27,6 +28,7 @@ struct weft_comm {
     char *peer_host;     /* nranks * WEFT_HOSTID_BYTES */
     uint8_t *peer_class; /* per peer: WEFT_TP_SHM or WEFT_TP_SOCKET */
     weft_transport_t *tp[WEFT_NUM_TP];
+    weft_tuner_t tuner;
     /* Execution state, reused from call to call. */
     weft_plan_t plans[WEFT_PLAN_CACHE]; /* single calls, by arguments */
     weft_plan_t group_plan;
@@ -77,6 +79,11 @@ weft_status_t weft__comm_create(int nranks, const weft_unique_id_t *id, int rank
  * the flag within one progress round), tells the peers if `abort`, frees
  * its resources and keeps the struct as a tombstone. */
 weft_status_t weft__comm_end(struct weft_comm *comm, int abort);
+/* comm_model.c: the cost model the tuner prices schedules with, agreed
+ * by all ranks (collective). */
+weft_status_t weft__comm_cost_model(struct weft_comm *comm, uint64_t deadline,
+                                    weft_cost_model_t *m_p);
+
 /* Counts a call in; fails if comm is being destroyed or aborted. */
 weft_status_t weft__comm_enter(struct weft_comm *comm);
 void weft__comm_leave(struct weft_comm *comm);

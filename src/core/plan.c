@@ -12,7 +12,8 @@
 
 static weft_status_t generate_op(weft_op_desc_t *op, weft_sched_t *into, const char **algo_p)
 {
-    const weft_algo_t *al = weft__algo_choose(&op->args, weft__config_str(WEFT_CFG_ALGO));
+    const weft_algo_t *al =
+        weft__tuner_choose(&op->comm->tuner, &op->args, weft__config_str(WEFT_CFG_ALGO));
     if (al == NULL)
         return weft__error(WEFT_ERR_INTERNAL, "no algorithm for %s",
                            weft__coll_name(op->args.coll));
@@ -155,10 +156,39 @@ static weft_plan_t *lookup(struct weft_comm *comm, const weft_coll_args_t *args,
     return victim;
 }
 
+/* The group plan still fits: the same calls, in order, on the same buffers. */
+static int group_hit(const weft_plan_t *p, const weft_op_desc_t *ops, int nops)
+{
+    if (!p->valid || p->group_nops != nops)
+        return 0;
+    for (int i = 0; i < nops; i++) {
+        const weft_op_desc_t *a = &p->group_ops[i], *b = &ops[i];
+        if (memcmp(&a->args, &b->args, sizeof(a->args)) != 0 || a->sendbuf != b->sendbuf ||
+            a->recvbuf != b->recvbuf)
+            return 0;
+    }
+    return 1;
+}
+
+static void group_remember(weft_plan_t *p, const weft_op_desc_t *ops, int nops)
+{
+    weft_op_desc_t *keep = realloc(p->group_ops, (size_t)nops * sizeof(*keep));
+    if (keep == NULL)
+        return; /* not cached: rebuilt next time */
+    memcpy(keep, ops, (size_t)nops * sizeof(*keep));
+    p->group_ops = keep;
+    p->group_nops = nops;
+    p->valid = 1;
+}
+
 weft_status_t weft__plan_prepare(struct weft_comm *comm, weft_op_desc_t *ops, int nops)
 {
     int hit = 0;
-    weft_plan_t *p = nops == 1 ? lookup(comm, &ops[0].args, &hit) : &comm->group_plan;
+    weft_plan_t *p = &comm->group_plan;
+    if (nops == 1)
+        p = lookup(comm, &ops[0].args, &hit);
+    else
+        hit = group_hit(p, ops, nops);
     p->last_use = ++comm->plan_clock;
     comm->active = p;
     if (hit) {
@@ -179,12 +209,15 @@ weft_status_t weft__plan_prepare(struct weft_comm *comm, weft_op_desc_t *ops, in
     if (st == WEFT_OK && nops == 1) {
         p->args = ops[0].args;
         p->valid = 1;
+    } else if (st == WEFT_OK) {
+        group_remember(p, ops, nops);
     }
     return st;
 }
 
 void weft__plan_free(weft_plan_t *p)
 {
+    free(p->group_ops);
     weft__sched_free(&p->sched);
     weft__exec_free(&p->exec);
     memset(p, 0, sizeof(*p));

@@ -23,6 +23,10 @@ typedef struct {
     const char *algo;
     uint64_t last_use;
     int valid;
+    /* A group plan is kept for the same calls on the same buffers (its
+     * ordering depends on where they overlap): their descriptions. */
+    struct weft_op_desc *group_ops;
+    int group_nops;
 } weft_plan_t;
 
 struct weft_comm;

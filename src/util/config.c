@@ -74,6 +74,9 @@ static const cfg_row_t table[WEFT_CFG_COUNT] = {
     [WEFT_CFG_NRANKS] = {"NRANKS", CFG_INT, "-1", "weft_comm_init_env: number of ranks"},
     [WEFT_CFG_ROOT] = {"ROOT", CFG_STR, "",
                        "weft_comm_init_env: host:port where rank 0 opens the rendezvous"},
+    [WEFT_CFG_TUNER] = {"TUNER", CFG_STR, "sim",
+                        "sim: price every algorithm's schedule on the machine's cost model "
+                        "and take the cheapest; size: fixed size thresholds"},
     [WEFT_CFG_TOPO_FILE] = {"TOPO_FILE", CFG_STR, "",
                             "load the node's (or a cluster's) topology from this file instead "
                             "of detecting it (format: docs/TOPOLOGY.md)"},

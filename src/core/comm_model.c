@@ -1,0 +1,103 @@
+/*
+ * comm_model.c - a communicator's cost model, for the tuner.
+ *
+ * It starts from the defaults measured on this project's machines
+ * (docs/TUNING.md), then takes what the topology knows: the network of a
+ * cluster file (rail line rate and latency, oversubscription), the host
+ * memory link of a topology file, or the line rate of the interface the
+ * sockets use.  Ranks may see different machines, yet they must choose the
+ * same algorithm: each publishes its model and all take the most
+ * pessimistic figures (lowest bandwidth, highest latency).
+ *
+ * A topology file that disagrees with the ranks present -- another number
+ * of nodes than the cluster file says, more ranks on a node than it has
+ * GPUs -- fails init with a message, rather than mispricing every call.
+ */
+#include "core/comm.h"
+#include "topology/topo.h"
+#include "util/config.h"
+#include "util/log.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* What our TCP path adds to a network's own latency (measured here: about
+ * 9 us per message between two processes over loopback). */
+#define SOCKET_SOFTWARE_US 10.0
+
+static weft_status_t check_against_ranks(const struct weft_comm *comm, const weft_system_t *sys)
+{
+    const char *file = weft__config_str(WEFT_CFG_TOPO_FILE);
+    if (file[0] == '\0')
+        return WEFT_OK;
+    if (sys->network.nnodes > 1 && sys->network.nnodes != comm->nnodes)
+        return weft__error(WEFT_ERR_INVALID_USAGE,
+                           "WEFT_TOPO_FILE %s describes %d nodes, but the %d ranks of this "
+                           "communicator are on %d", file, sys->network.nnodes, comm->nranks,
+                           comm->nnodes);
+    if (sys->node.ngpus > 0 && comm->local_size > sys->node.ngpus)
+        return weft__error(WEFT_ERR_INVALID_USAGE,
+                           "WEFT_TOPO_FILE %s gives a node %d GPUs, but %d ranks share node %s",
+                           file, sys->node.ngpus, comm->local_size, comm->host);
+    return WEFT_OK;
+}
+
+static void from_topology(const struct weft_comm *comm, const weft_system_t *sys,
+                          weft_cost_model_t *m)
+{
+    const weft_network_t *net = &sys->network;
+    if (net->nnodes > 1 && net->rails > 0 && net->rail_gbps > 0) {
+        double over = net->oversubscription > 1 ? net->oversubscription : 1;
+        m->inter.bw_gbps = net->rail_gbps / 8 / over;
+        m->inter.alpha_us = net->rail_lat_us + SOCKET_SOFTWARE_US;
+    } else {
+        /* The line rate of the interface our sockets use, if it is slower
+         * than what TCP here manages anyway. */
+        const char *ifname = weft__config_str(WEFT_CFG_SOCKET_IFNAME);
+        for (int i = 0; i < sys->node.nnics && ifname[0] != '\0'; i++) {
+            double gbps = sys->node.nic[i].speed_gbps / 8;
+            if (strcmp(sys->node.nic[i].name, ifname) == 0 && gbps > 0 && gbps < m->inter.bw_gbps)
+                m->inter.bw_gbps = gbps;
+        }
+    }
+    if (strcmp(sys->node.source, "detected") != 0 && sys->node.host_shm.bw_gbps > 0) {
+        m->intra.bw_gbps = sys->node.host_shm.bw_gbps;
+        m->intra.alpha_us = sys->node.host_shm.lat_us;
+    }
+    (void)comm;
+}
+
+weft_status_t weft__comm_cost_model(struct weft_comm *comm, uint64_t deadline,
+                                    weft_cost_model_t *m_p)
+{
+    weft_cost_model_t m = weft__cost_model_default(), *all = NULL;
+    weft_system_t *sys = malloc(sizeof(*sys));
+    if (sys == NULL)
+        return weft__error(WEFT_ERR_NO_MEMORY, "topology of rank %d", comm->rank);
+    weft_status_t st = weft__topo_get(sys);
+    if (st == WEFT_OK)
+        st = check_against_ranks(comm, sys);
+    if (st == WEFT_OK)
+        from_topology(comm, sys, &m);
+    free(sys);
+    /* Everyone takes part in the exchange, even after a local failure. */
+    all = calloc((size_t)comm->nranks, sizeof(*all));
+    if (all == NULL)
+        return weft__error(WEFT_ERR_NO_MEMORY, "cost models of %d ranks", comm->nranks);
+    weft_status_t xs = weft__bootstrap_allgather(comm->bs, &m, all, sizeof(m), deadline);
+    if (st == WEFT_OK)
+        st = xs;
+    for (int r = 0; r < comm->nranks && st == WEFT_OK; r++) {
+        const weft_cost_model_t *o = &all[r];
+        m.intra.alpha_us = o->intra.alpha_us > m.intra.alpha_us ? o->intra.alpha_us : m.intra.alpha_us;
+        m.inter.alpha_us = o->inter.alpha_us > m.inter.alpha_us ? o->inter.alpha_us : m.inter.alpha_us;
+        m.intra.bw_gbps = o->intra.bw_gbps < m.intra.bw_gbps ? o->intra.bw_gbps : m.intra.bw_gbps;
+        m.inter.bw_gbps = o->inter.bw_gbps < m.inter.bw_gbps ? o->inter.bw_gbps : m.inter.bw_gbps;
+        m.reduce_gbps = o->reduce_gbps < m.reduce_gbps ? o->reduce_gbps : m.reduce_gbps;
+        m.copy_gbps = o->copy_gbps < m.copy_gbps ? o->copy_gbps : m.copy_gbps;
+    }
+    free(all);
+    if (st == WEFT_OK)
+        *m_p = m;
+    return st;
+}
