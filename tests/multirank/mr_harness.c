@@ -240,36 +240,67 @@ static int run_body(mr_rank_t *rk, mr_body_fn fn, void *arg)
     return f + (st != WEFT_OK);
 }
 
+int mr_fork_ranks(int n, pid_t *pids, weft_unique_id_t *id, int *rank_p)
+{
+    int (*fds)[2] = calloc((size_t)n, sizeof(*fds)), started = 0;
+    if (fds == NULL)
+        return -1;
+    fflush(NULL);
+    for (; started < n; started++) {
+        if (pipe(fds[started]) != 0)
+            break;
+        pid_t pid = fork();
+        if (pid < 0) {
+            close(fds[started][0]);
+            close(fds[started][1]);
+            break;
+        }
+        if (pid == 0) { /* the child: wait for the id */
+            for (int i = 0; i <= started; i++)
+                close(fds[i][1]);
+            ssize_t got = read(fds[started][0], id, sizeof(*id));
+            if (got != (ssize_t)sizeof(*id))
+                _exit(MR_EXIT_SETUP);
+            close(fds[started][0]);
+            free(fds);
+            *rank_p = started;
+            return 1;
+        }
+        close(fds[started][0]);
+        pids[started] = pid;
+    }
+    int ok = weft_get_unique_id(id) == WEFT_OK;
+    if (!ok)
+        fprintf(stderr, "FAIL weft_get_unique_id: %s\n", weft_last_error());
+    for (int i = 0; i < started; i++) {
+        if (ok && write(fds[i][1], id, sizeof(*id)) != (ssize_t)sizeof(*id))
+            ok = 0;
+        close(fds[i][1]);
+    }
+    free(fds);
+    *rank_p = started;
+    return ok ? 0 : -1;
+}
+
 static int run_fork(int n, mr_body_fn fn, void *arg)
 {
     weft_unique_id_t id;
-    if (weft_get_unique_id(&id) != WEFT_OK) {
-        fprintf(stderr, "FAIL [fork n=%d] weft_get_unique_id: %s\n", n, weft_last_error());
-        return 1;
-    }
-    fflush(NULL);
     pid_t *pids = calloc((size_t)n, sizeof(*pids));
     int *status = calloc((size_t)n, sizeof(*status));
-    int started = 0;
-    for (; started < n; started++) {
-        pid_t pid = fork();
-        if (pid < 0)
-            break;
-        if (pid == 0) {
-            mr_rank_t rk = {started, n, NULL, "fork", 0, NULL};
-            weft_status_t st = weft_comm_init_rank(n, &id, started, &rk.comm);
-            if (st != WEFT_OK) {
-                mr_fail(&rk, "weft_comm_init_rank: %s: %s", weft_status_string(st),
-                        weft_last_error());
-                _exit(MR_EXIT_SETUP);
-            }
-            int f = run_body(&rk, fn, arg);
-            fflush(NULL);
-            _exit(f ? MR_EXIT_FAIL : MR_EXIT_OK);
+    int started = 0, rc = mr_fork_ranks(n, pids, &id, &started);
+    if (rc == 1) { /* a rank */
+        mr_rank_t rk = {started, n, NULL, "fork", 0, NULL};
+        weft_status_t st = weft_comm_init_rank(n, &id, started, &rk.comm);
+        if (st != WEFT_OK) {
+            mr_fail(&rk, "weft_comm_init_rank: %s: %s", weft_status_string(st),
+                    weft_last_error());
+            _exit(MR_EXIT_SETUP);
         }
-        pids[started] = pid;
+        int f = run_body(&rk, fn, arg);
+        fflush(NULL);
+        _exit(f ? MR_EXIT_FAIL : MR_EXIT_OK);
     }
-    int bad = 0;
+    int bad = rc < 0;
     if (started < n) {
         fprintf(stderr, "FAIL [fork n=%d] fork: %s\n", n, strerror(errno));
         bad++;

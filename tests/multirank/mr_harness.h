@@ -58,6 +58,14 @@ double mr_proc_timeout(void);
  * elapsed[i] (may be NULL).  Returns how many had to be killed. */
 int mr_wait_procs(const pid_t *pids, int n, double timeout_s, int *status, double *elapsed);
 
+/* Forks n ranks first and makes the unique id afterwards, handing it to
+ * each child through a pipe: weft_get_unique_id starts a thread, and a
+ * child forked while another thread holds a lock (the allocator's, stdio's)
+ * can deadlock on its first call.  In a child returns 1, with *id and
+ * *rank_p set; in the parent 0 (or -1 if the id could not be made: the
+ * children then exit), with *rank_p the number of children started. */
+int mr_fork_ranks(int n, pid_t *pids, weft_unique_id_t *id, int *rank_p);
+
 /* Kills the process with SIGALRM's default action after `seconds` unless
  * disarmed with 0: a test that hangs fails instead of stalling CI. */
 void mr_watchdog(unsigned seconds);

@@ -2,7 +2,7 @@
  * mr_kill.c - a rank dies with SIGKILL during a sequence of large
  * all-reduces; every survivor must get an error (not hang) and exit.
  *
- * The parent makes the id and forks nranks ranks.  Each runs up to 200
+ * The parent forks nranks ranks, then makes the id and hands it over.  Each runs up to 200
  * all-reduces of --count floats.  The victim (--victim, default 2) dies:
  *   --when between   right after its 3rd call returned;
  *   --when during    a timer raises SIGKILL in the middle of its 4th call
@@ -167,8 +167,8 @@ int main(int argc, char **argv)
     double weft_timeout = t != NULL ? atof(t) : 300;
     result_t *res = mr_shared_alloc((size_t)n * sizeof(result_t));
     weft_unique_id_t id;
-    if (res == NULL || weft_get_unique_id(&id) != WEFT_OK) {
-        printf("FAIL setup: %s\n", weft_last_error());
+    if (res == NULL) {
+        printf("FAIL setup: out of memory\n");
         return 1;
     }
     victim_res = &res[victim];
@@ -178,16 +178,16 @@ int main(int argc, char **argv)
            getenv("WEFT_SHM_DISABLE") ? getenv("WEFT_SHM_DISABLE") : "0");
     fflush(NULL);
     pid_t pids[MAX_RANKS];
-    int started = 0;
-    for (; started < n; started++) {
-        pids[started] = fork();
-        if (pids[started] == 0)
-            rank_main(n, started, &id, count, victim, during, &res[started]);
-        if (pids[started] < 0)
-            break;
-    }
     int ws[MAX_RANKS];
     double elapsed[MAX_RANKS];
+    int started = 0, rc = mr_fork_ranks(n, pids, &id, &started);
+    if (rc == 1)
+        rank_main(n, started, &id, count, victim, during, &res[started]);
+    if (rc < 0) {
+        printf("FAIL setup: %s\n", weft_last_error());
+        mr_wait_procs(pids, started, limit, ws, elapsed);
+        return 1;
+    }
     mr_wait_procs(pids, started, limit, ws, elapsed);
     if (started < n) {
         printf("FAIL fork failed after %d ranks\n", started);
