@@ -7,6 +7,8 @@
  *   weft-topo --json        the same in the topology file format (a dump)
  *   weft-topo --dot         the topology as a Graphviz graph, on stdout
  *   weft-topo --png FILE    drawn with Graphviz's dot into FILE
+ *   weft-topo --ranks-per-node K   ranks per node for the cluster view and
+ *                                  the tuner (default: GPUs, else rails, else 1)
  *
  * The text report is a list of sections (node, GPUs, NICs, path matrix,
  * link figures, network); each is a function of the system, so a later
@@ -22,6 +24,7 @@
 
 #include <weft.h>
 
+#include "algo/tuner.h"
 #include "topology/topo.h"
 #include "util/compiler.h"
 
@@ -310,9 +313,23 @@ static int draw_png(const weft_system_t *sys, const char *png)
     return 0;
 }
 
+static int ranks_per_node;
+
+/* The cluster view and the tuner's choices (algo/tuner_report.c). */
+static void print_tuner(const weft_system_t *sys)
+{
+    int per = ranks_per_node;
+    if (per <= 0)
+        per = sys->node.ngpus > 0 ? sys->node.ngpus
+              : sys->network.rails > 0 ? sys->network.rails
+                                       : 1;
+    weft__tuner_report(stdout, sys, per);
+}
+
 static int usage(void)
 {
-    fprintf(stderr, "usage: weft-topo [--file FILE] [--json | --dot | --png FILE]\n");
+    fprintf(stderr, "usage: weft-topo [--file FILE] [--ranks-per-node K] [--json | --dot | --png "
+                    "FILE]\n");
     return 2;
 }
 
@@ -329,6 +346,8 @@ int main(int argc, char **argv)
             json = 1;
         else if (strcmp(argv[i], "--dot") == 0)
             dot = 1;
+        else if (strcmp(argv[i], "--ranks-per-node") == 0 && i + 1 < argc)
+            ranks_per_node = atoi(argv[++i]);
         else
             return usage();
     }
@@ -351,8 +370,9 @@ int main(int argc, char **argv)
     } else if (png != NULL) {
         rc = draw_png(sys, png);
     } else {
-        static const section_fn sections[] = {print_node,   print_gpus,  print_nics,
-                                              print_matrix, print_links, print_network};
+        static const section_fn sections[] = {print_node,  print_gpus,    print_nics,
+                                              print_matrix, print_links, print_network,
+                                              print_tuner};
         for (size_t i = 0; i < sizeof(sections) / sizeof(sections[0]); i++)
             sections[i](sys);
     }

@@ -273,11 +273,3 @@ weft_status_t weft__simulate(const weft_algo_t *algo, const weft_coll_args_t *tm
         *res_p = res;
     return st;
 }
-
-weft_cost_model_t weft__cost_model_default(void)
-{
-    /* docs/TUNING.md: measured on the project's 2-core VM, shared memory
-     * between processes and TCP over loopback. */
-    weft_cost_model_t m = {{0.3, 4.0}, {10.0, 1.0}, 8.0, 10.0};
-    return m;
-}

@@ -49,4 +49,9 @@ weft_status_t weft__simulate(const weft_algo_t *algo, const weft_coll_args_t *tm
 /* The defaults of this project's machines (docs/TUNING.md). */
 weft_cost_model_t weft__cost_model_default(void);
 
+/* The defaults refined by a topology (cost.c); ifname is the interface
+ * the sockets use, or NULL. */
+struct weft_system;
+weft_cost_model_t weft__cost_model_from_system(const struct weft_system *sys, const char *ifname);
+
 #endif

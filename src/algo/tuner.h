@@ -34,4 +34,9 @@ const weft_algo_t *weft__tuner_choose(weft_tuner_t *t, const weft_coll_args_t *a
 /* The bytes that decide a call's bucket: the whole vector moved. */
 uint64_t weft__coll_bytes(const weft_coll_args_t *a);
 
+/* The cluster view and the tuner's choice per collective and size on a
+ * system of nodes x ranks_per_node ranks (tuner_report.c); a FILE *. */
+struct weft_system;
+void weft__tuner_report(void *file, const struct weft_system *sys, int ranks_per_node);
+
 #endif

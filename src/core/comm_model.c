@@ -1,11 +1,8 @@
 /*
  * comm_model.c - a communicator's cost model, for the tuner.
  *
- * It starts from the defaults measured on this project's machines
- * (docs/TUNING.md), then takes what the topology knows: the network of a
- * cluster file (rail line rate and latency, oversubscription), the host
- * memory link of a topology file, or the line rate of the interface the
- * sockets use.  Ranks may see different machines, yet they must choose the
+ * The model comes from the topology (algo/cost.c).  Ranks may see
+ * different machines, yet they must choose the
  * same algorithm: each publishes its model and all take the most
  * pessimistic figures (lowest bandwidth, highest latency).
  *
@@ -20,10 +17,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-
-/* What our TCP path adds to a network's own latency (measured here: about
- * 9 us per message between two processes over loopback). */
-#define SOCKET_SOFTWARE_US 10.0
 
 static weft_status_t check_against_ranks(const struct weft_comm *comm, const weft_system_t *sys)
 {
@@ -42,31 +35,6 @@ static weft_status_t check_against_ranks(const struct weft_comm *comm, const wef
     return WEFT_OK;
 }
 
-static void from_topology(const struct weft_comm *comm, const weft_system_t *sys,
-                          weft_cost_model_t *m)
-{
-    const weft_network_t *net = &sys->network;
-    if (net->nnodes > 1 && net->rails > 0 && net->rail_gbps > 0) {
-        double over = net->oversubscription > 1 ? net->oversubscription : 1;
-        m->inter.bw_gbps = net->rail_gbps / 8 / over;
-        m->inter.alpha_us = net->rail_lat_us + SOCKET_SOFTWARE_US;
-    } else {
-        /* The line rate of the interface our sockets use, if it is slower
-         * than what TCP here manages anyway. */
-        const char *ifname = weft__config_str(WEFT_CFG_SOCKET_IFNAME);
-        for (int i = 0; i < sys->node.nnics && ifname[0] != '\0'; i++) {
-            double gbps = sys->node.nic[i].speed_gbps / 8;
-            if (strcmp(sys->node.nic[i].name, ifname) == 0 && gbps > 0 && gbps < m->inter.bw_gbps)
-                m->inter.bw_gbps = gbps;
-        }
-    }
-    if (strcmp(sys->node.source, "detected") != 0 && sys->node.host_shm.bw_gbps > 0) {
-        m->intra.bw_gbps = sys->node.host_shm.bw_gbps;
-        m->intra.alpha_us = sys->node.host_shm.lat_us;
-    }
-    (void)comm;
-}
-
 weft_status_t weft__comm_cost_model(struct weft_comm *comm, uint64_t deadline,
                                     weft_cost_model_t *m_p)
 {
@@ -78,7 +46,7 @@ weft_status_t weft__comm_cost_model(struct weft_comm *comm, uint64_t deadline,
     if (st == WEFT_OK)
         st = check_against_ranks(comm, sys);
     if (st == WEFT_OK)
-        from_topology(comm, sys, &m);
+        m = weft__cost_model_from_system(sys, weft__config_str(WEFT_CFG_SOCKET_IFNAME));
     free(sys);
     /* Everyone takes part in the exchange, even after a local failure. */
     all = calloc((size_t)comm->nranks, sizeof(*all));

@@ -96,7 +96,7 @@ typedef struct {
     double oversubscription;
 } weft_network_t;
 
-typedef struct {
+typedef struct weft_system {
     weft_topo_t node;       /* every node of the system is like this one */
     weft_network_t network; /* nnodes 1 and no rails for a single node */
 } weft_system_t;
