@@ -1,0 +1,563 @@
+#!/usr/bin/env bash
+# cluster.sh - an emulated multi-node, multi-rail cluster on one Linux
+# machine, for weft's hierarchical collectives and their baselines.
+#
+# Why: weft's rail-parallel algorithms only show what they are worth when
+# ranks sit on different nodes, each node has several NICs (rails), and the
+# links are slower than memory.  This script builds such a cluster out of
+# network namespaces, veth pairs, bridges and tc token buckets, starts one
+# process per rank inside it, and tears it all down again.
+#
+# What it builds (N nodes, k rails; here N=2, k=2):
+#
+#         namespace weftc-node0                namespace weftc-node1
+#         (hostname weftc-node0)               (hostname weftc-node1)
+#    +-------------------------------+    +-------------------------------+
+#    | rail0 169.254.0.1/24          |    | rail0 169.254.0.2/24          |
+#    | rail1 169.254.1.1/24          |    | rail1 169.254.1.2/24          |
+#    +----|-------------------|------+    +----|-------------------|------+
+#         |  veth pairs, tbf  |                |                   |
+#         |  on both ends     |                |                   |
+#     weftc-n0r0          weftc-n0r1       weftc-n1r0          weftc-n1r1
+#         |                   |                |                   |
+#   ======+===== weftc-br0: the rail 0 switch =+                   |
+#                             |                                    |
+#                       ======+===== weftc-br1: the rail 1 switch =+
+#
+#   (everything below the namespaces is in the root namespace, unaddressed)
+#
+# - Node i is network namespace <prefix>-node<i>.  Rail r of node i is a veth
+#   pair: `rail<r>` inside the node, address 169.254.<r>.<i+1>/24 (IPv4
+#   link-local), and <prefix>-n<i>r<r> in the root namespace, a port of bridge
+#   <prefix>-br<r>, the switch of rail r.  The k bridges are not connected to
+#   each other, to any physical interface or to the root namespace's IP
+#   stack: the bridges and the root-side veth ends have no address (IPv6 is
+#   off on them), the namespaces have no default route, and bridged traffic
+#   skips the root namespace's netfilter.  Nothing leaves the cluster.
+# - Each veth end gets a tbf qdisc (--rate, --burst, --latency) on egress, on
+#   both sides: the node's NIC limits what it sends, the switch port limits
+#   what it delivers, so every rail is a full-duplex link of --rate each way.
+#   tbf meters whole frames (Ethernet + IP + TCP headers): at MTU 1500 the
+#   TCP payload is at most 1448/1514 = 95.6% of --rate.  The bucket must
+#   hold a few 64 KiB GSO packets: with --burst 64kb a TCP stream got 84-114
+#   MB/s out of 1 Gbit/s, with 128kb and more a steady 119.5 MB/s (the
+#   payload limit), hence the default 256kb; raise it with the rate.
+# - Ranks: `run` starts --ranks-per-node processes per node (default k);
+#   rank = node * ranks_per_node + l, on rail l mod k.  Each runs inside its
+#   node's namespace and in its own UTS namespace whose hostname is the
+#   node's name, so weft's node identity (hostname + boot id) tells nodes
+#   apart, and OpenMPI's per-host session directories do not collide.  Each
+#   rank gets WEFT_RANK, WEFT_NRANKS, WEFT_ROOT=169.254.0.1:<port> (rank 0,
+#   node 0, rail 0), WEFT_SOCKET_IFNAME=rail<l> (its listener and therefore
+#   the connections peers open to it are on its rail), and WEFTC_NODE,
+#   WEFTC_LOCAL_RANK, WEFTC_NODES, WEFTC_RANKS_PER_NODE, WEFTC_RAILS.
+#   Each rank's output goes to <logs>/rank<r>.out and .err; rank 0's is shown
+#   as it comes.  The first rank to fail or to pass --timeout ends the run:
+#   the others are killed, and the status is non-zero.
+# - `gloo` is `run` for gloo-perf: GLOO_IFNAME=rail<l> (Gloo uses one
+#   interface per process) and one GLOO_STORE_DIR (its FileStore rendezvous)
+#   for all ranks.
+# - `mpi` runs mpirun inside node 0 (the root namespace has no address on the
+#   rails), with a hostfile of the node names, ns-rsh.sh as its remote shell
+#   (it enters a node's namespaces by name), the TCP BTL on every rail
+#   (OpenMPI stripes across them) and shared memory within a node.
+#
+# How to run it (as root; `perf/cluster/cluster.sh --help` lists options):
+#
+#   perf/cluster/cluster.sh up                       # 2 nodes x 2 rails, 1 Gbit/s
+#   perf/cluster/cluster.sh run -- build/perf/weft-perf allreduce -a hier -v
+#   perf/cluster/cluster.sh mpi -- build/perf/baselines/mpi-perf allreduce
+#   perf/cluster/cluster.sh gloo -- build/perf/baselines/gloo-perf allreduce
+#   perf/cluster/cluster.sh status                   # addresses, qdisc counters
+#   perf/cluster/cluster.sh down                     # also cleans a crashed run
+#
+#   perf/cluster/cluster.sh --nodes 4 --rails 2 --out /tmp/bench bench
+#
+# run, mpi, gloo and bench use the cluster left by `up` when it exists
+# (with its geometry), else they build one for themselves and tear it down
+# when they end -- normally, on failure, or on Ctrl-C.
+set -euo pipefail
+
+SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO_DIR=$(cd "$SCRIPT_DIR/../.." && pwd)
+readonly SCRIPT_DIR REPO_DIR
+readonly ALGOS=(ring rd rabenseifner dbt hier)
+
+# Options (see usage).  Unset geometry is taken from a running cluster.
+PREFIX=weftc
+NODES=""
+RAILS=""
+PER_NODE=""
+RATE=1gbit
+BURST=256kb
+LATENCY=20ms
+OUT=""
+TIMEOUT=600
+BUILD="$REPO_DIR/build"
+CMD=()
+SUBCMD=""
+
+# Run state, for the exit trap.
+OWN_CLUSTER=0 # 1: this invocation built the cluster and tears it down
+RANK_PIDS=()  # process group leaders of running ranks
+TMP_DIRS=()   # scratch directories to remove
+
+usage() {
+    cat <<EOF
+usage: cluster.sh [options] up|down|status
+       cluster.sh [options] run|mpi|gloo -- COMMAND [ARGS...]
+       cluster.sh [options] bench [-- BENCHMARK ARGS...]
+
+  up       build the cluster and leave it up (until \`down\`)
+  down     remove the cluster, and the leftovers of a crashed run
+  status   show the nodes, their addresses and the qdisc counters
+  run      run COMMAND as every rank with weft's launcher variables
+  mpi      run COMMAND under OpenMPI's mpirun across the nodes
+  gloo     run COMMAND as every rank with Gloo's variables (gloo-perf)
+  bench    all-reduce sweep: weft-perf with each algorithm forced
+           (${ALGOS[*]}) and with its own choice, mpi-perf, gloo-perf;
+           JSON files, logs and summary.md in --out
+           (benchmark args default: -b 8 -e 64M -n 10 -w 2)
+
+options:
+  --nodes N            nodes (default 2, or the running cluster's)
+  --rails K            rails per node (default 2, or the running cluster's)
+  --ranks-per-node M   ranks per node for run/mpi/gloo/bench (default K)
+  --rate RATE          tbf rate of every link direction, tc syntax (default
+                       $RATE); "none": no rate limit
+  --burst SIZE         tbf bucket size (default $BURST)
+  --latency TIME       longest a packet may wait in tbf's queue (default $LATENCY)
+  --prefix NAME        names of namespaces, bridges, links (default $PREFIX)
+  --out DIR            logs of run/mpi/gloo, results of bench (default: a
+                       new directory under /tmp)
+  --timeout SEC        a run that takes longer is killed (default $TIMEOUT)
+  --build DIR          build tree with perf/weft-perf, for bench (default
+                       $BUILD)
+EOF
+}
+
+log() { echo "cluster.sh: $*" >&2; }
+die() {
+    log "error: $*"
+    exit 1
+}
+
+# --- names and addresses -----------------------------------------------------
+
+node_name() { echo "$PREFIX-node$1"; }              # namespace and hostname
+bridge_name() { echo "$PREFIX-br$1"; }              # the switch of rail $1
+root_veth() { echo "$PREFIX-n$1r$2"; }              # root-side end, node $1 rail $2
+node_addr() { echo "169.254.$2.$(($1 + 1))"; }      # node $1 on rail $2
+state_file() { echo "/run/$PREFIX-cluster.conf"; }
+
+# Runs a command inside node $1's namespace.
+in_node() {
+    local ns
+    ns=$(node_name "$1")
+    shift
+    ip netns exec "$ns" "$@"
+}
+
+# --- building and removing ---------------------------------------------------
+
+# Token bucket on egress of interface $1; the rest, if any, is the command
+# prefix that reaches the interface's namespace (in_node <i>).
+shape() {
+    local dev=$1
+    shift
+    [ "$RATE" = none ] && return 0
+    "$@" tc qdisc replace dev "$dev" root tbf rate "$RATE" burst "$BURST" latency "$LATENCY"
+}
+
+no_ipv6() {
+    sysctl -qw "net.ipv6.conf.$1.disable_ipv6=1" 2>/dev/null || true
+}
+
+make_bridge() {
+    local br
+    br=$(bridge_name "$1")
+    ip link add "$br" type bridge stp_state 0
+    # Bridged frames must not meet the root namespace's firewall (when
+    # br_netfilter is loaded) -- the rails are a world of their own.
+    ip link set "$br" type bridge nf_call_iptables 0 nf_call_ip6tables 0 \
+        nf_call_arptables 0 2>/dev/null || true
+    no_ipv6 "$br"
+    ip link set "$br" up
+}
+
+make_node() {
+    local i=$1 ns r veth
+    ns=$(node_name "$i")
+    ip netns add "$ns"
+    in_node "$i" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 2>/dev/null || true
+    in_node "$i" sysctl -qw net.ipv6.conf.default.disable_ipv6=1 2>/dev/null || true
+    in_node "$i" ip link set lo up
+    for ((r = 0; r < RAILS; r++)); do
+        veth=$(root_veth "$i" "$r")
+        ip link add "$veth" type veth peer name "rail$r" netns "$ns"
+        no_ipv6 "$veth"
+        ip link set "$veth" master "$(bridge_name "$r")"
+        shape "$veth"
+        ip link set "$veth" up
+        in_node "$i" ip addr add "$(node_addr "$i" "$r")/24" dev "rail$r"
+        shape "rail$r" in_node "$i"
+        in_node "$i" ip link set "rail$r" up
+    done
+}
+
+cluster_exists() { [ -f "$(state_file)" ] && ip netns list | grep -q "^$(node_name 0)\b"; }
+
+cluster_up() {
+    cluster_exists && die "a cluster named $PREFIX is up already (\`down\` first)"
+    if [ "$NODES" -gt 254 ]; then die "--nodes must be 1..254"; fi
+    if [ "$RAILS" -gt 255 ]; then die "--rails must be 1..255"; fi
+    local longest
+    longest=$(root_veth $((NODES - 1)) $((RAILS - 1)))
+    [ ${#longest} -le 15 ] || die "interface name $longest is too long (15 at most): shorter --prefix"
+    OWN_CLUSTER=1 # a failure half-way removes what was made
+    local i r
+    for ((r = 0; r < RAILS; r++)); do make_bridge "$r"; done
+    for ((i = 0; i < NODES; i++)); do make_node "$i"; done
+    printf 'NODES=%s\nRAILS=%s\nRATE=%s\nBURST=%s\nLATENCY=%s\n' \
+        "$NODES" "$RAILS" "$RATE" "$BURST" "$LATENCY" >"$(state_file)"
+    log "up: $NODES nodes x $RAILS rails, rate $RATE per link direction (burst $BURST)"
+}
+
+# Removes everything named after $PREFIX, whether or not a state file says
+# it exists: this is also the cleanup after a crash.  Processes left inside
+# the nodes (ranks of a killed run) are ended first.
+cluster_down() {
+    local ns link pid
+    for ns in $(ip netns list | awk '{print $1}' | grep "^$PREFIX-node[0-9]*$" || true); do
+        for pid in $(ip netns pids "$ns" 2>/dev/null || true); do
+            kill -KILL "$pid" 2>/dev/null || true
+        done
+        ip netns del "$ns" 2>/dev/null || log "warning: could not remove namespace $ns"
+    done
+    for link in $(ip -o link show | awk -F': ' '{print $2}' | sed 's/@.*//' |
+        grep -E "^$PREFIX-(n[0-9]+r[0-9]+|br[0-9]+)$" || true); do
+        ip link del "$link" 2>/dev/null || true
+    done
+    rm -f "$(state_file)"
+}
+
+# Reads the geometry of a running cluster; options given must agree with it.
+load_state() {
+    local NODES_UP RAILS_UP key value
+    while IFS='=' read -r key value; do
+        case $key in
+        NODES) NODES_UP=$value ;;
+        RAILS) RAILS_UP=$value ;;
+        RATE | BURST | LATENCY) printf -v "$key" '%s' "$value" ;;
+        esac
+    done <"$(state_file)"
+    [ -z "$NODES" ] || [ "$NODES" = "$NODES_UP" ] ||
+        die "--nodes $NODES, but the running cluster has $NODES_UP (\`down\` it first)"
+    [ -z "$RAILS" ] || [ "$RAILS" = "$RAILS_UP" ] ||
+        die "--rails $RAILS, but the running cluster has $RAILS_UP (\`down\` it first)"
+    NODES=$NODES_UP
+    RAILS=$RAILS_UP
+}
+
+# Uses the running cluster, or builds one that lives as long as this script.
+ensure_cluster() {
+    if cluster_exists; then
+        load_state
+        log "using the running cluster $PREFIX: $NODES nodes x $RAILS rails, rate $RATE"
+    else
+        NODES=${NODES:-2}
+        RAILS=${RAILS:-2}
+        cluster_up
+    fi
+    PER_NODE=${PER_NODE:-$RAILS}
+}
+
+cluster_status() {
+    cluster_exists || {
+        echo "no cluster named $PREFIX is up"
+        return 0
+    }
+    load_state
+    echo "cluster $PREFIX: $NODES nodes x $RAILS rails, rate $RATE burst $BURST latency $LATENCY"
+    local i r
+    for ((i = 0; i < NODES; i++)); do
+        echo "node $i ($(node_name "$i")):"
+        in_node "$i" ip -brief -4 addr show | sed 's/^/    /'
+        for ((r = 0; r < RAILS; r++)); do
+            printf '    rail%s out:   ' "$r"
+            in_node "$i" tc -s qdisc show dev "rail$r" | awk '/Sent/ {print; exit}'
+            printf '    rail%s in:    ' "$r"
+            tc -s qdisc show dev "$(root_veth "$i" "$r")" | awk '/Sent/ {print; exit}'
+        done
+    done
+}
+
+# --- running ranks -----------------------------------------------------------
+
+# Starts rank $1 in the background, as the leader of its own process group
+# (so that it can be killed with whatever it started); $2 is "weft" or
+# "gloo" (which variables it gets), the rest the command.
+start_rank() {
+    local rank=$1 kind=$2 node=$(($1 / PER_NODE)) l=$(($1 % PER_NODE))
+    shift 2
+    local host rail=$((l % RAILS))
+    host=$(node_name "$node")
+    local env=(WEFT_RANK="$rank" WEFT_NRANKS=$((NODES * PER_NODE))
+        WEFT_ROOT="$(node_addr 0 0):$PORT" WEFT_SOCKET_IFNAME="rail$rail"
+        WEFTC_NODE="$node" WEFTC_LOCAL_RANK="$l" WEFTC_NODES="$NODES"
+        WEFTC_RANKS_PER_NODE="$PER_NODE" WEFTC_RAILS="$RAILS")
+    [ "$kind" = gloo ] && env+=(GLOO_IFNAME="rail$rail" GLOO_STORE_DIR="$GLOO_STORE")
+    # setsid makes `timeout` ($!) the leader of a new process group, which
+    # holds the rank (ip netns exec, unshare and sh exec the next one):
+    # killing the group ends the rank and whatever it started.
+    # shellcheck disable=SC2016 # $0 and $@ are the inner shell's
+    setsid env "${env[@]}" timeout -k 5 "$TIMEOUT" \
+        ip netns exec "$host" unshare --uts \
+        sh -c 'hostname "$0" && exec "$@"' "$host" "$@" \
+        </dev/null >"$LOGS/rank$rank.out" 2>"$LOGS/rank$rank.err" &
+    RANK_PIDS[rank]=$!
+}
+
+kill_ranks() {
+    local pid
+    for pid in "${RANK_PIDS[@]}"; do
+        kill -TERM -- "-$pid" 2>/dev/null || true
+    done
+}
+
+# Whether process $1 still runs (a zombie has ended; so has a process that
+# bash already reaped).  The state follows the parenthesised command name.
+running() {
+    local stat
+    { read -r stat </proc/"$1"/stat; } 2>/dev/null || return 1
+    stat=${stat##*) }
+    [ "${stat%% *}" != Z ]
+}
+
+# Waits for every rank; at the first failure the others are killed.
+# Returns 0 when all succeeded.  (It polls: `wait -n PID...` loses the
+# status of a job that ended while another was being waited for.)
+wait_ranks() {
+    local -A rank_of=()
+    local r pid rc failed=0 ended
+    for r in "${!RANK_PIDS[@]}"; do rank_of[${RANK_PIDS[r]}]=$r; done
+    while [ ${#rank_of[@]} -gt 0 ]; do
+        ended=0
+        for pid in "${!rank_of[@]}"; do
+            running "$pid" && continue
+            ended=1
+            rc=0
+            wait "$pid" || rc=$?
+            r=${rank_of[$pid]}
+            unset "rank_of[$pid]"
+            [ "$rc" -eq 0 ] || [ "$failed" -eq 1 ] || {
+                failed=1
+                if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
+                    log "${WHO:-rank $r} timed out after $TIMEOUT s; stopping the others"
+                else
+                    log "${WHO:-rank $r} failed (exit $rc); stopping the others"
+                fi
+                kill_ranks
+            }
+        done
+        [ "$ended" -eq 1 ] || sleep 0.1
+    done
+    RANK_PIDS=()
+    return "$failed"
+}
+
+# Prints the end of the error output of every rank that wrote any.
+show_errors() {
+    local f
+    for f in "$LOGS"/rank*.err; do
+        [ -s "$f" ] || continue
+        echo "--- $(basename "$f") (last lines) ---" >&2
+        tail -n 15 "$f" >&2
+    done
+}
+
+# run and gloo: every rank of the job; rank 0's output is shown as it comes.
+run_ranks() {
+    local kind=$1 n r follow
+    shift
+    [ $# -gt 0 ] || die "$SUBCMD: no command (usage: $SUBCMD -- COMMAND ...)"
+    n=$((NODES * PER_NODE))
+    PORT=$((20000 + RANDOM % 20000))
+    if [ "$kind" = gloo ]; then
+        GLOO_STORE=$(mktemp -d /tmp/weftc-gloostore.XXXXXX)
+        TMP_DIRS+=("$GLOO_STORE")
+    fi
+    log "$SUBCMD: $n ranks ($NODES nodes x $PER_NODE), logs in $LOGS"
+    : >"$LOGS/rank0.out" # before tail looks for it
+    for ((r = 0; r < n; r++)); do start_rank "$r" "$kind" "$@"; done
+    tail -n +1 -s 0.2 -f --pid="${RANK_PIDS[0]}" "$LOGS/rank0.out" &
+    follow=$!
+    local status=0
+    wait_ranks || status=1
+    wait "$follow" 2>/dev/null || true
+    [ "$status" -eq 0 ] || show_errors
+    return "$status"
+}
+
+# mpi: mpirun inside node 0 (the rails have no address in the root
+# namespace); it reaches the other nodes through ns-rsh.sh, which enters
+# the node's namespaces by its name.
+run_mpi() {
+    [ $# -gt 0 ] || die "mpi: no command (usage: mpi -- COMMAND ...)"
+    local hostfile="$LOGS/hostfile" i r ifs=""
+    for ((i = 0; i < NODES; i++)); do echo "$(node_name "$i") slots=$PER_NODE"; done >"$hostfile"
+    for ((r = 0; r < RAILS; r++)); do ifs+="${ifs:+,}rail$r"; done
+    # shellcheck disable=SC2054 # the commas are OpenMPI's list syntax
+    local mpirun=(mpirun --allow-run-as-root --oversubscribe
+        -np $((NODES * PER_NODE)) --hostfile "$hostfile" --map-by slot
+        --mca plm_rsh_agent "$SCRIPT_DIR/ns-rsh.sh"
+        --mca btl tcp,vader,self --mca btl_tcp_if_include "$ifs"
+        --mca oob_tcp_if_include rail0
+        -x WEFTC_NODES="$NODES" -x WEFTC_RAILS="$RAILS")
+    # Every "node" claims its slots, so OpenMPI cannot see that the ranks
+    # outnumber this machine's CPUs; told so, it yields when idle as it
+    # would on an oversubscribed node (busy-polling ranks made an 8-byte
+    # all-reduce of 8 ranks on 2 cores 80 ms instead of 0.3 ms).
+    if [ $((NODES * PER_NODE)) -gt "$(nproc)" ]; then
+        mpirun+=(--mca mpi_yield_when_idle 1)
+    fi
+    log "mpi: ${mpirun[*]} $*"
+    log "mpi: logs in $LOGS"
+    local host follow status=0
+    host=$(node_name 0)
+    : >"$LOGS/mpirun.out"
+    # shellcheck disable=SC2016 # $0 and $@ are the inner shell's
+    setsid env WEFTC_PREFIX="$PREFIX" timeout -k 5 "$TIMEOUT" \
+        ip netns exec "$host" unshare --uts \
+        sh -c 'hostname "$0" && exec "$@"' "$host" "${mpirun[@]}" "$@" \
+        </dev/null >"$LOGS/mpirun.out" 2>"$LOGS/mpirun.err" &
+    RANK_PIDS=($!)
+    tail -n +1 -s 0.2 -f --pid="${RANK_PIDS[0]}" "$LOGS/mpirun.out" &
+    follow=$!
+    WHO=mpirun wait_ranks || status=1
+    wait "$follow" 2>/dev/null || true
+    [ "$status" -eq 0 ] || tail -n 30 "$LOGS/mpirun.err" >&2
+    return "$status"
+}
+
+# --- bench -------------------------------------------------------------------
+
+# One benchmark run into $OUT: $1 its name, $2 run|mpi|gloo, rest the command.
+bench_one() {
+    local name=$1 how=$2
+    shift 2
+    LOGS="$OUT/logs/$name"
+    mkdir -p "$LOGS"
+    echo "## $name: $how -- $*" | tee -a "$OUT/commands.txt"
+    SUBCMD=$how
+    case $how in
+    run) run_ranks weft "$@" -J "$OUT/$name.json" ;;
+    gloo) run_ranks gloo "$@" -J "$OUT/$name.json" ;;
+    mpi) run_mpi "$@" -J "$OUT/$name.json" ;;
+    esac
+}
+
+bench() {
+    local weft="$BUILD/perf/weft-perf" base="$BUILD/perf/baselines" args=("$@") failed=()
+    [ ${#args[@]} -gt 0 ] || args=(-b 8 -e 64M -n 10 -w 2)
+    [ -x "$weft" ] || die "no $weft (build first, or --build DIR)"
+    mkdir -p "$OUT"
+    : >"$OUT/commands.txt"
+    printf 'nodes=%s rails=%s ranks_per_node=%s rate=%s burst=%s latency=%s\n' \
+        "$NODES" "$RAILS" "$PER_NODE" "$RATE" "$BURST" "$LATENCY" >"$OUT/cluster.txt"
+    local algo
+    for algo in "${ALGOS[@]}"; do
+        bench_one "weft-$algo" run "$weft" allreduce "${args[@]}" -a "$algo" || failed+=("weft-$algo")
+    done
+    bench_one weft-auto run "$weft" allreduce "${args[@]}" || failed+=(weft-auto)
+    if [ -x "$base/mpi-perf" ]; then
+        bench_one mpi mpi "$base/mpi-perf" allreduce "${args[@]}" || failed+=(mpi)
+    fi
+    if [ -x "$base/gloo-perf" ]; then
+        bench_one gloo gloo "$base/gloo-perf" allreduce "${args[@]}" || failed+=(gloo)
+    fi
+    python3 "$SCRIPT_DIR/plot.py" --summary "$OUT" >"$OUT/summary.md" || failed+=(summary)
+    cat "$OUT/summary.md"
+    python3 "$SCRIPT_DIR/plot.py" "$OUT" || failed+=(plot)
+    [ ${#failed[@]} -eq 0 ] || die "bench: failed: ${failed[*]} (logs in $OUT/logs)"
+}
+
+# --- main --------------------------------------------------------------------
+
+on_exit() {
+    local rc=$?
+    trap - EXIT INT TERM
+    [ ${#RANK_PIDS[@]} -eq 0 ] || kill_ranks
+    if [ "$OWN_CLUSTER" -eq 1 ]; then
+        cluster_down
+        log "cluster $PREFIX removed"
+    fi
+    [ ${#TMP_DIRS[@]} -eq 0 ] || rm -rf "${TMP_DIRS[@]}"
+    exit "$rc"
+}
+
+parse_args() {
+    while [ $# -gt 0 ]; do
+        case $1 in
+        --nodes) NODES=$2; shift ;;
+        --rails) RAILS=$2; shift ;;
+        --ranks-per-node) PER_NODE=$2; shift ;;
+        --rate) RATE=$2; shift ;;
+        --burst) BURST=$2; shift ;;
+        --latency) LATENCY=$2; shift ;;
+        --prefix) PREFIX=$2; shift ;;
+        --out) OUT=$2; shift ;;
+        --timeout) TIMEOUT=$2; shift ;;
+        --build) BUILD=$2; shift ;;
+        -h | --help) usage; exit 0 ;;
+        --) shift; CMD=("$@"); break ;;
+        up | down | status | run | mpi | gloo | bench)
+            [ -z "$SUBCMD" ] || die "two commands: $SUBCMD and $1"
+            SUBCMD=$1 ;;
+        *) usage >&2; die "unknown argument: $1" ;;
+        esac
+        shift
+    done
+    [ -n "$SUBCMD" ] || { usage >&2; exit 2; }
+    local v
+    for v in "$NODES" "$RAILS" "$PER_NODE" "$TIMEOUT"; do
+        [[ -z "$v" || "$v" =~ ^[1-9][0-9]*$ ]] || die "not a positive number: $v"
+    done
+    [[ "$PREFIX" =~ ^[a-z][a-z0-9]{0,8}$ ]] ||
+        die "--prefix: 1 to 9 lower-case letters and digits, a letter first"
+}
+
+main() {
+    parse_args "$@"
+    [ "$(id -u)" -eq 0 ] || die "must run as root (network namespaces, tc)"
+    trap on_exit EXIT
+    trap 'exit 130' INT
+    trap 'exit 143' TERM
+    case $SUBCMD in
+    up)
+        NODES=${NODES:-2}
+        RAILS=${RAILS:-2}
+        cluster_up
+        OWN_CLUSTER=0 # up: leave it up
+        ;;
+    down) cluster_down ;;
+    status) cluster_status ;;
+    run | mpi | gloo)
+        ensure_cluster
+        LOGS=${OUT:-$(mktemp -d "/tmp/weftc-$SUBCMD.XXXXXX")}
+        mkdir -p "$LOGS"
+        case $SUBCMD in
+        run) run_ranks weft "${CMD[@]}" ;;
+        gloo) run_ranks gloo "${CMD[@]}" ;;
+        mpi) run_mpi "${CMD[@]}" ;;
+        esac
+        ;;
+    bench)
+        ensure_cluster
+        OUT=${OUT:-$(mktemp -d /tmp/weftc-bench.XXXXXX)}
+        bench "${CMD[@]}"
+        ;;
+    esac
+}
+
+main "$@"
