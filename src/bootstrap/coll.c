@@ -93,6 +93,10 @@ static weft_status_t coll_recv(weft_bootstrap_t *bs, int fd, int peer, const col
 {
     weft__wire_hdr_t hdr;
     uint8_t ch[WEFT_COLL_HDR_BYTES];
+    /* Any length passes here, so that a mismatched call is reported as one
+     * (both signatures, below) rather than as a bad length; nothing is sized
+     * by it: the data read is want->bytes, and only once it equals
+     * got.bytes and the length agrees. */
     weft_status_t st = weft__net_recv_hdr(fd, WEFT_MSG_COLL, UINT32_MAX, &hdr, deadline_ns);
     if (st == WEFT_OK && hdr.length < WEFT_COLL_HDR_BYTES)
         st = weft__error(WEFT_ERR_REMOTE, "a collective message of %u bytes", hdr.length);

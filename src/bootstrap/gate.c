@@ -11,8 +11,9 @@
  * already (so that one that closes frees its rank for a retry).  A
  * connection that breaks the protocol is closed and logged at WARN with its
  * address and what was wrong; one that had the secret but a wrong rank or
- * size also gets a REFUSED reply so that its rank fails at once, not at its
- * deadline.  Log lines, not weft__error(): a stranger's mistake must not
+ * size, or that speaks another wire version, also gets a REFUSED reply so
+ * that its rank fails at once, not at its deadline (the verdicts are in
+ * gate_check.c).  Log lines, not weft__error(): a stranger's mistake must not
  * become the last error of the thread that runs the gate.
  */
 #define _GNU_SOURCE /* accept4 */
@@ -92,31 +93,17 @@ static weft_status_t gate_size(gate_t *g, int nranks)
 static weft_status_t conn_hello(gate_t *g, int i)
 {
     weft__hello_t h;
-    weft__hello_unpack(g->conns[i].buf + WEFT_WIRE_HDR_BYTES, &h);
-    char why[160];
-    if (!weft__secret_equal(h.secret, g->cfg->secret, WEFT_SECRET_BYTES)) {
-        conn_refuse(g, i, 0, "wrong secret (another job, or a stale unique id?)");
-        return WEFT_OK;
-    }
-    /* Only a hello that is right in every respect may fix nranks. */
-    struct sockaddr_storage addr;
+    char why[200];
+    weft__gate_verdict_t v = weft__gate_check_hello(g->cfg, g->res.nranks,
+                                                    g->conns[i].buf + WEFT_WIRE_HDR_BYTES, &h,
+                                                    why, sizeof(why));
     int n = g->res.nranks;
-    if (h.nranks < 1 || h.nranks > WEFT_BOOTSTRAP_MAX_RANKS)
-        snprintf(why, sizeof(why), "nranks %u is out of range 1..%d", h.nranks,
-                 WEFT_BOOTSTRAP_MAX_RANKS);
-    else if (n != 0 && h.nranks != (uint32_t)n)
-        snprintf(why, sizeof(why), "it says nranks=%u, the communicator has %d", h.nranks, n);
-    else if (h.rank >= h.nranks)
-        snprintf(why, sizeof(why), "rank %u is out of range 0..%u", h.rank, h.nranks - 1);
-    else if (g->cfg->hello_type == WEFT_MSG_ROOT_HELLO &&
-             weft__net_addr_unpack(h.addr, h.nranks == 1, &addr) != WEFT_OK)
-        snprintf(why, sizeof(why), "rank %u sent no valid listen address", h.rank);
-    else if (n != 0 && ((int)h.rank == g->cfg->self_rank || g->res.fds[h.rank] >= 0))
+    if (v == WEFT_GATE_ADMIT && n != 0 && g->res.fds[h.rank] >= 0) {
         snprintf(why, sizeof(why), "rank %u of %d is here already", h.rank, n);
-    else
-        why[0] = '\0';
-    if (why[0] != '\0') {
-        conn_refuse(g, i, 1, why);
+        v = WEFT_GATE_REFUSE;
+    }
+    if (v != WEFT_GATE_ADMIT) {
+        conn_refuse(g, i, v == WEFT_GATE_REFUSE, why);
         return WEFT_OK;
     }
     if (n == 0) {
@@ -151,18 +138,10 @@ static weft_status_t conn_read(gate_t *g, int i)
     size_t before = c->got;
     c->got += (size_t)n;
     if (before < WEFT_WIRE_HDR_BYTES && c->got >= WEFT_WIRE_HDR_BYTES) {
-        weft__wire_hdr_t hdr;
-        weft__wire_hdr_unpack(c->buf, &hdr);
-        char hwhy[160];
-        if (weft__wire_hdr_check(&hdr, g->cfg->hello_type, WEFT_HELLO_BYTES, hwhy, sizeof(hwhy)) !=
-                WEFT_OK ||
-            hdr.length != WEFT_HELLO_BYTES) {
-            snprintf(why, sizeof(why), "not a hello: %s",
-                     hdr.length != WEFT_HELLO_BYTES && hdr.magic == WEFT_WIRE_MAGIC &&
-                             hdr.version == WEFT_WIRE_VERSION
-                         ? "wrong length"
-                         : hwhy);
-            conn_refuse(g, i, 0, why);
+        weft__gate_verdict_t v = weft__gate_check_hdr(g->cfg->hello_type, c->buf, why,
+                                                      sizeof(why));
+        if (v != WEFT_GATE_ADMIT) {
+            conn_refuse(g, i, v == WEFT_GATE_REFUSE, why);
             return WEFT_OK;
         }
     }

@@ -32,6 +32,9 @@ enum {
     WEFT_MSG_HUB_WELCOME = 4,   /* rank 0 -> rank r: the star is complete */
     WEFT_MSG_REFUSED = 5,       /* root/hub -> a rank that had the secret: why (text) */
     WEFT_MSG_COLL = 6,          /* a bootstrap collective (see bootstrap/proto.h) */
+    WEFT_MSG_SHRINK_OFFER = 7,  /* weft_comm_shrink (core/shrink_wire.c): leader -> survivor */
+    WEFT_MSG_SHRINK_REPLY = 8,  /* survivor -> leader: agree or not, and why */
+    WEFT_MSG_SHRINK_DECISION = 9, /* leader -> survivor: commit or abandon, and why */
     WEFT_MSG_SOCKET_FIRST = 16, /* 16..31: the socket transport's own */
     WEFT_MSG_SOCKET_LAST = 31,
     WEFT_MSG_TYPE_MAX = 63
@@ -57,6 +60,11 @@ void weft__wire_hdr_unpack(const uint8_t raw[WEFT_WIRE_HDR_BYTES], weft__wire_hd
  * version).  For code that must refuse strangers without failing itself. */
 weft_status_t weft__wire_hdr_check(const weft__wire_hdr_t *hdr, uint16_t expect_type,
                                    uint32_t max_len, char *why, size_t why_len);
+/* The first 8 bytes that every weft header shares (magic u32, version u16,
+ * type u16), for headers with their own layout after them (the socket
+ * transport's pieces).  Same results and reasons as weft__wire_hdr_check. */
+weft_status_t weft__wire_prefix_check(const uint8_t raw[8], uint16_t expect_type, char *why,
+                                      size_t why_len);
 
 /* The interface address to use: WEFT_SOCKET_IFNAME if set (an error if it
  * does not exist or has no address), else the first up non-loopback

@@ -13,7 +13,9 @@
  *                  or REFUSED     a reason (text), to a connection that knew
  *                                 the secret but whose rank/nranks is wrong
  *    The root takes nranks from the first hello with the right secret and
- *    refuses any later one that disagrees.  Anything else -- a bad header,
+ *    refuses any later one that disagrees.  A header of another wire
+ *    version is REFUSED too (the reply's own header then tells that rank
+ *    both versions).  Anything else -- a bad header,
  *    a wrong secret, garbage, silence for GATE_HELLO_TIMEOUT_S -- is closed
  *    without a reply and logged at WARN; the root keeps serving.
  *
@@ -66,6 +68,12 @@ weft_status_t weft__hello_exchange(const struct sockaddr_storage *addr, uint16_t
                                    uint32_t max_len, uint64_t deadline_ns, int *fd_p, void **body_p,
                                    uint32_t *len_p);
 
+/* The reply half of weft__hello_exchange on a connected fd; `where` names
+ * the other side in errors, nranks is for the timeout's message. */
+weft_status_t weft__hello_read_reply(int fd, const char *where, uint16_t reply_type,
+                                     uint32_t max_len, uint32_t nranks, uint64_t deadline_ns,
+                                     void **body_p, uint32_t *len_p);
+
 /* A bootstrap, as bootstrap.c builds it and coll.c uses it. */
 struct weft_bootstrap {
     int rank, nranks;
@@ -100,5 +108,19 @@ weft_status_t weft__gate_collect(int listen_fd, const weft__gate_cfg_t *cfg,
                                  weft__gate_result_t *res_p);
 /* Closes the connections and frees the result. */
 void weft__gate_result_free(weft__gate_result_t *res);
+
+/* What the gate does with a connection (gate_check.c): close it silently,
+ * refuse it with the reason in why, or admit it. */
+typedef enum { WEFT_GATE_ADMIT, WEFT_GATE_STRANGER, WEFT_GATE_REFUSE } weft__gate_verdict_t;
+/* Judges the 16 header bytes of a would-be hello of type hello_type. */
+weft__gate_verdict_t weft__gate_check_hdr(uint16_t hello_type,
+                                          const uint8_t raw[WEFT_WIRE_HDR_BYTES], char *why,
+                                          size_t why_len);
+/* Judges a hello body: the secret, then rank and nranks (against
+ * nranks_known unless 0) and, for the root, the listen address.  On ADMIT
+ * fills *h_p. */
+weft__gate_verdict_t weft__gate_check_hello(const weft__gate_cfg_t *cfg, int nranks_known,
+                                            const uint8_t body[WEFT_HELLO_BYTES],
+                                            weft__hello_t *h_p, char *why, size_t why_len);
 
 #endif

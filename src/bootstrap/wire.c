@@ -33,23 +33,40 @@ void weft__wire_hdr_unpack(const uint8_t raw[WEFT_WIRE_HDR_BYTES], weft__wire_hd
     hdr_p->reserved = weft__get_le32(raw + 12);
 }
 
+weft_status_t weft__wire_prefix_check(const uint8_t raw[8], uint16_t expect_type, char *why,
+                                      size_t why_len)
+{
+    uint32_t magic = weft__get_le32(raw);
+    uint16_t version = weft__get_le16(raw + 4), type = weft__get_le16(raw + 6);
+    if (magic != WEFT_WIRE_MAGIC) {
+        snprintf(why, why_len, "bad magic 0x%08x (not a weft peer)", magic);
+        return WEFT_ERR_REMOTE;
+    }
+    /* Checked before the type: every later field may mean something else
+     * in another version, and the user needs to hear about the versions. */
+    if (version != WEFT_WIRE_VERSION) {
+        snprintf(why, why_len,
+                 "the peer runs weft wire protocol version %u, this process runs version %u: "
+                 "every rank must use the same weft release",
+                 version, WEFT_WIRE_VERSION);
+        return WEFT_ERR_INVALID_USAGE;
+    }
+    int known = type >= 1 && type <= WEFT_MSG_TYPE_MAX;
+    if (expect_type != 0 ? type != expect_type : !known) {
+        snprintf(why, why_len, "unexpected message type %u (expected %u)", type, expect_type);
+        return WEFT_ERR_REMOTE;
+    }
+    return WEFT_OK;
+}
+
 weft_status_t weft__wire_hdr_check(const weft__wire_hdr_t *hdr, uint16_t expect_type,
                                    uint32_t max_len, char *why, size_t why_len)
 {
-    if (hdr->magic != WEFT_WIRE_MAGIC) {
-        snprintf(why, why_len, "bad magic 0x%08x (not a weft peer)", hdr->magic);
-        return WEFT_ERR_REMOTE;
-    }
-    if (hdr->version != WEFT_WIRE_VERSION) {
-        snprintf(why, why_len, "peer runs weft wire version %u, this is %u", hdr->version,
-                 WEFT_WIRE_VERSION);
-        return WEFT_ERR_INVALID_USAGE;
-    }
-    int known = hdr->type >= 1 && hdr->type <= WEFT_MSG_TYPE_MAX;
-    if (expect_type != 0 ? hdr->type != expect_type : !known) {
-        snprintf(why, why_len, "unexpected message type %u (expected %u)", hdr->type, expect_type);
-        return WEFT_ERR_REMOTE;
-    }
+    uint8_t raw[WEFT_WIRE_HDR_BYTES];
+    weft__wire_hdr_pack(hdr, raw);
+    weft_status_t st = weft__wire_prefix_check(raw, expect_type, why, why_len);
+    if (st != WEFT_OK)
+        return st;
     if (hdr->length > max_len) {
         snprintf(why, why_len, "message of type %u announces %u bytes, more than the %u allowed",
                  hdr->type, hdr->length, max_len);

@@ -3,7 +3,8 @@
  * communicators of 1..16 ranks run allgather, broadcast from every root and
  * barrier for several rounds; garbage ids are refused naming "id";
  * strangers at the root's port (garbage, a wrong secret, silence, another
- * wire version, a bad rank) are refused while the real ranks still meet; a
+ * wire version -- told both versions --, a bad rank) are refused while the
+ * real ranks still meet; a
  * missing rank, a dead peer and mismatched calls end in errors at their
  * deadlines, never in a hang.  Prints the time a 16-rank bootstrap takes.
  */
@@ -359,6 +360,13 @@ static void test_strangers(void)
     free(ranks);
     CHECK(closed_by_root(garbage), "garbage closed");
     CHECK(closed_by_root(bad_secret), "wrong secret closed");
+    char vwhy[WEFT_REFUSED_MAX_BYTES + 1] = "";
+    CHECK(weft__net_recv_hdr(old_version, WEFT_MSG_REFUSED, WEFT_REFUSED_MAX_BYTES, &hdr,
+                             weft__deadline_after(5)) == WEFT_OK &&
+              weft__net_recv_all(old_version, vwhy, hdr.length, weft__deadline_after(1)) ==
+                  WEFT_OK &&
+              strstr(vwhy, "version 7") != NULL && strstr(vwhy, "version 1") != NULL,
+          "another wire version is told both versions: \"%s\"", vwhy);
     CHECK(closed_by_root(old_version), "other wire version closed");
     CHECK(closed_by_root(silent), "silent client closed once the rendezvous completed");
     close(garbage);

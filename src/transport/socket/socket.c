@@ -146,13 +146,14 @@ static int send_conn(sock_t *t, int peer, sock_conn_t *c)
     return moved;
 }
 
-static weft_status_t check_piece_hdr(sock_t *t, int peer, const sock_piece_t *p)
+weft_status_t weft__sock_check_piece_hdr(sock_t *t, int peer, const sock_piece_t *p)
 {
     const uint8_t *h = p->hdr;
-    if (weft__get_le32(h) != WEFT_WIRE_MAGIC || weft__get_le16(h + 4) != WEFT_WIRE_VERSION ||
-        weft__get_le16(h + 6) != SOCK_MSG_DATA)
-        return weft__error(WEFT_ERR_REMOTE, "rank %d: garbage on the connection from rank %d",
-                           t->rank, peer);
+    char why[200];
+    weft_status_t pst = weft__wire_prefix_check(h, SOCK_MSG_DATA, why, sizeof(why));
+    if (pst != WEFT_OK)
+        return weft__error(pst, "rank %d: bad piece header on the connection from rank %d: %s",
+                           t->rank, peer, why);
     uint64_t len = weft__get_le64(h + 8), msg = weft__get_le64(h + 16), off = weft__get_le64(h + 24);
     if (weft__get_le64(h + 32) != p->msg)
         return weft__error(WEFT_ERR_INVALID_USAGE,
@@ -210,7 +211,7 @@ static int recv_conn(sock_t *t, int peer, sock_conn_t *c)
             p->hdr_done += (size_t)n;
             if (p->hdr_done < SOCK_PIECE_HDR)
                 break;
-            weft_status_t st = check_piece_hdr(t, peer, p);
+            weft_status_t st = weft__sock_check_piece_hdr(t, peer, p);
             if (st != WEFT_OK) {
                 weft__sock_fail_peer(t, peer, st);
                 return -1;

@@ -35,6 +35,7 @@
 #define SOCK_HELLO_BODY (WEFT_SECRET_BYTES + 16)
 #define SOCK_PIECE_HDR 40
 #define SOCK_MAX_CONNS 16
+#define SOCK_MAX_PENDING 64 /* accepted connections that owe a hello */
 
 typedef struct sock_piece sock_piece_t;
 struct sock_piece {
@@ -81,6 +82,7 @@ typedef struct {
     int listen_fd;
     sock_peer_t *peers;
     sock_pending_t *pending;
+    int npending;
     sock_piece_t *free_pieces;
     uint8_t *bounce;
     size_t bounce_bytes;
@@ -95,5 +97,17 @@ weft_status_t weft__sock_connect_peer(sock_t *t, int peer);
 int weft__sock_accept_progress(sock_t *t);
 void weft__sock_fail_peer(sock_t *t, int peer, weft_status_t st);
 void weft__sock_close_all(sock_t *t);
+/* Judges a connection's whole hello (header, secret, then rank, nranks and
+ * connection index against this rank's): 0 and the peer's rank and index,
+ * or -1 with the reason in why.  No logging, no error state. */
+int weft__sock_hello_check(const uint8_t buf[WEFT_WIRE_HDR_BYTES + SOCK_HELLO_BODY],
+                           const uint8_t *secret, int rank, int nranks, int nconns,
+                           uint32_t *peer_p, uint32_t *index_p, char *why, size_t why_len);
+
+/* socket.c */
+/* Checks piece p's received header against the piece posted: the shared
+ * prefix (magic, version, type), then message number, sizes and offset.
+ * Non-static for the fuzzer. */
+weft_status_t weft__sock_check_piece_hdr(sock_t *t, int peer, const sock_piece_t *p);
 
 #endif

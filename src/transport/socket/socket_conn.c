@@ -6,8 +6,10 @@
  * Hello (connector -> acceptor), after a wire header of type SOCK_MSG_HELLO:
  *   secret[32] | rank u32 | nranks u32 | index u32 | 0 u32
  * The acceptor reads it without blocking (a connection that stays silent is
- * dropped after 10 s) and closes, with a WARN naming the remote address,
- * any connection whose header, secret, rank or index is wrong.
+ * dropped after 10 s, and at most SOCK_MAX_PENDING wait at once) and
+ * closes, with a WARN naming the remote address and the reason, any
+ * connection whose header, secret, rank or index is wrong.  The checks are
+ * weft__sock_hello_check, a pure function of the bytes, for the fuzzer.
  */
 #include "transport/socket/socket.h"
 #include "util/config.h"
@@ -16,6 +18,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <netinet/tcp.h>
@@ -141,31 +144,62 @@ static void refuse(sock_pending_t *pd, const char *why)
     pd->fd = -1;
 }
 
+int weft__sock_hello_check(const uint8_t buf[WEFT_WIRE_HDR_BYTES + SOCK_HELLO_BODY],
+                           const uint8_t *secret, int rank, int nranks, int nconns,
+                           uint32_t *peer_p, uint32_t *index_p, char *why, size_t why_len)
+{
+    weft__wire_hdr_t h;
+    char hwhy[200];
+    weft__wire_hdr_unpack(buf, &h);
+    if (weft__wire_hdr_check(&h, SOCK_MSG_HELLO, SOCK_HELLO_BODY, hwhy, sizeof(hwhy)) != WEFT_OK) {
+        snprintf(why, why_len, "not a weft socket hello: %s", hwhy);
+        return -1;
+    }
+    if (h.length != SOCK_HELLO_BODY) {
+        snprintf(why, why_len, "not a weft socket hello: a body of %u bytes, not %d", h.length,
+                 SOCK_HELLO_BODY);
+        return -1;
+    }
+    const uint8_t *b = buf + WEFT_WIRE_HDR_BYTES;
+    /* The secret first: a stranger learns nothing from which check fails. */
+    if (!weft__secret_equal(b, secret, WEFT_SECRET_BYTES)) {
+        snprintf(why, why_len, "wrong secret (another job, or not weft)");
+        return -1;
+    }
+    uint32_t peer = weft__get_le32(b + WEFT_SECRET_BYTES);
+    uint32_t n = weft__get_le32(b + WEFT_SECRET_BYTES + 4);
+    uint32_t index = weft__get_le32(b + WEFT_SECRET_BYTES + 8);
+    uint32_t zero = weft__get_le32(b + WEFT_SECRET_BYTES + 12);
+    /* Only lower ranks connect to us (socket.h). */
+    if (n != (uint32_t)nranks || peer >= (uint32_t)rank || index >= (uint32_t)nconns ||
+        zero != 0) {
+        snprintf(why, why_len,
+                 "rank %u of %u, connection %u: expected a rank below %d of %d and a connection "
+                 "below %d",
+                 peer, n, index, rank, nranks, nconns);
+        return -1;
+    }
+    *peer_p = peer;
+    *index_p = index;
+    return 0;
+}
+
 /* Checks a complete hello and attaches the connection to its peer. */
 static void admit(sock_t *t, sock_pending_t *pd)
 {
-    weft__wire_hdr_t h;
-    char why[128];
-    weft__wire_hdr_unpack(pd->buf, &h);
-    if (weft__wire_hdr_check(&h, SOCK_MSG_HELLO, SOCK_HELLO_BODY, why, sizeof(why)) != WEFT_OK ||
-        h.length != SOCK_HELLO_BODY) {
-        refuse(pd, "not a weft socket hello");
-        return;
-    }
-    const uint8_t *b = pd->buf + WEFT_WIRE_HDR_BYTES;
-    uint32_t rank = weft__get_le32(b + WEFT_SECRET_BYTES);
-    uint32_t nranks = weft__get_le32(b + WEFT_SECRET_BYTES + 4);
-    uint32_t index = weft__get_le32(b + WEFT_SECRET_BYTES + 8);
-    if (!weft__secret_equal(b, t->secret, WEFT_SECRET_BYTES)) {
-        refuse(pd, "wrong secret (another job, or not weft)");
-        return;
-    }
-    if (nranks != (uint32_t)t->nranks || rank >= (uint32_t)t->rank ||
-        index >= (uint32_t)t->nconns || t->peers[rank].conn[index].fd >= 0) {
-        refuse(pd, "bad rank or connection index");
+    char why[256];
+    uint32_t rank, index;
+    if (weft__sock_hello_check(pd->buf, t->secret, t->rank, t->nranks, t->nconns, &rank, &index,
+                               why, sizeof(why)) != 0) {
+        refuse(pd, why);
         return;
     }
     sock_peer_t *pe = &t->peers[rank];
+    if (pe->conn[index].fd >= 0) {
+        snprintf(why, sizeof(why), "rank %u's connection %u is open already", rank, index);
+        refuse(pd, why);
+        return;
+    }
     tune_fd(pd->fd);
     pe->conn[index].fd = pd->fd;
     pd->fd = -1;
@@ -198,11 +232,30 @@ static int read_hellos(sock_t *t)
         if (pd->fd < 0) {
             *pp = pd->next;
             free(pd);
+            t->npending--;
         } else {
             pp = &pd->next;
         }
     }
     return moved;
+}
+
+/* Makes room for one more pending connection: past SOCK_MAX_PENDING the
+ * oldest (the list's tail) goes, so that a flood of connections that never
+ * speak costs a bounded amount of memory and file descriptors, and a real
+ * rank, which speaks at once, still gets in. */
+static void pending_make_room(sock_t *t)
+{
+    if (t->npending < SOCK_MAX_PENDING)
+        return;
+    sock_pending_t **pp = &t->pending;
+    while ((*pp)->next != NULL)
+        pp = &(*pp)->next;
+    sock_pending_t *old = *pp;
+    refuse(old, "too many connections owe a hello; dropping the oldest");
+    *pp = NULL;
+    free(old);
+    t->npending--;
 }
 
 int weft__sock_accept_progress(sock_t *t)
@@ -219,10 +272,12 @@ int weft__sock_accept_progress(sock_t *t)
             close(fd);
             break;
         }
+        pending_make_room(t);
         pd->fd = fd;
         pd->deadline_ns = weft__now_ns() + HELLO_TIMEOUT_NS;
         pd->next = t->pending;
         t->pending = pd;
+        t->npending++;
         moved = 1;
     }
     if (t->pending != NULL)
@@ -246,6 +301,7 @@ void weft__sock_close_all(sock_t *t)
             close(pd->fd);
         free(pd);
     }
+    t->npending = 0;
     if (t->listen_fd >= 0)
         close(t->listen_fd);
     t->listen_fd = -1;
