@@ -2,7 +2,8 @@
  * config.c - the configuration table (see config.h).
  *
  * Integers accept K, M and G suffixes (powers of 1024).  A value that does
- * not parse keeps the default and says so once, at WARN.
+ * not parse (config_parse.c) keeps the default and says so once, at WARN,
+ * with the reason.
  */
 #include "util/config.h"
 #include "util/compiler.h"
@@ -98,38 +99,18 @@ static cfg_value_t values[WEFT_CFG_COUNT];
 static pthread_once_t cfg_once = PTHREAD_ONCE_INIT;
 static pthread_mutex_t cfg_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static int parse_int(const char *s, int64_t *out)
+/* The parsers are in config_parse.c; why receives the reason for a -1. */
+static int parse_value(const cfg_row_t *row, const char *text, cfg_value_t *v, char *why,
+                       size_t why_len)
 {
-    char *end;
-    errno = 0;
-    long long v = strtoll(s, &end, 0);
-    if (errno != 0 || end == s)
+    if (weft__config_parse_str(text, sizeof(v->str), why, why_len) != 0)
         return -1;
-    int64_t mult = 1;
-    switch (toupper((unsigned char)*end)) {
-    case 'K': mult = 1024; end++; break;
-    case 'M': mult = 1024 * 1024; end++; break;
-    case 'G': mult = 1024 * 1024 * 1024; end++; break;
-    default: break;
-    }
-    if (*end != '\0')
-        return -1;
-    *out = (int64_t)v * mult;
-    return 0;
-}
-
-static int parse_value(const cfg_row_t *row, const char *text, cfg_value_t *v)
-{
     snprintf(v->str, sizeof(v->str), "%s", text);
     switch (row->type) {
     case CFG_STR: return 0;
-    case CFG_INT:
-    case CFG_BOOL: return parse_int(text, &v->i);
-    case CFG_DOUBLE: {
-        char *end;
-        v->d = strtod(text, &end);
-        return (end == text || *end != '\0') ? -1 : 0;
-    }
+    case CFG_INT: return weft__config_parse_int(text, &v->i, why, why_len);
+    case CFG_BOOL: return weft__config_parse_bool(text, &v->i, why, why_len);
+    case CFG_DOUBLE: return weft__config_parse_double(text, &v->d, why, why_len);
     }
     return -1;
 }
@@ -142,14 +123,15 @@ static void load_all(void)
         snprintf(env, sizeof(env), "WEFT_%s", table[k].name);
         const char *text = getenv(env);
         cfg_value_t v = {0};
-        parse_value(&table[k], table[k].dflt, &v);
+        char why[128];
+        parse_value(&table[k], table[k].dflt, &v, why, sizeof(why));
         if (text != NULL) {
             cfg_value_t user = {.is_set = 1};
-            if (parse_value(&table[k], text, &user) == 0)
+            if (parse_value(&table[k], text, &user, why, sizeof(why)) == 0)
                 v = user;
-            else
-                fprintf(stderr, "weft WARN %s=\"%s\" does not parse; using the default %s\n",
-                        env, text, table[k].dflt);
+            else /* %.64s: the text may be long, and is printed only to be recognised */
+                fprintf(stderr, "weft WARN %s=\"%.64s\" is refused: %s; using the default %s\n",
+                        env, text, why, table[k].dflt);
         }
         values[k] = v;
     }

@@ -9,6 +9,7 @@
 #ifndef WEFT_UTIL_CONFIG_H
 #define WEFT_UTIL_CONFIG_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -52,5 +53,15 @@ int weft__config_is_set(weft_cfg_key_t key);
 void weft__config_reload(void);
 
 void weft__config_dump(FILE *out);
+
+/* Value parsers (config_parse.c), for config.c and the fuzzer: 0 and the
+ * value, or -1 and the reason in why.  Integers: decimal or 0x, optional
+ * K/M/G (powers of 1024), no overflow.  Doubles: finite.  Booleans: 1/0,
+ * true/false, yes/no, on/off.  Strings: shorter than cap, no control
+ * characters. */
+int weft__config_parse_int(const char *text, int64_t *out, char *why, size_t why_len);
+int weft__config_parse_double(const char *text, double *out, char *why, size_t why_len);
+int weft__config_parse_bool(const char *text, int64_t *out, char *why, size_t why_len);
+int weft__config_parse_str(const char *text, size_t cap, char *why, size_t why_len);
 
 #endif
