@@ -107,6 +107,20 @@ weft_status_t weft_comm_init_env(weft_comm_t *comm_p);
  * joins none and gets *newcomm_p = NULL. */
 weft_status_t weft_comm_split(weft_comm_t comm, int color, int key, weft_comm_t *newcomm_p);
 
+/* Collective over the survivors of comm: every rank of comm that is not in
+ * excluded_ranks (nexcluded distinct ranks, not the caller's own) calls it
+ * with the same set, and gets a new communicator of just them, ranked in
+ * their order in comm.  For after a failure: comm may have failed (a peer
+ * died, a call returned WEFT_ERR_REMOTE or WEFT_ERR_TIMEOUT) and the
+ * excluded ranks may be dead, old rank 0 included; it also works on a
+ * healthy comm (the excluded ranks then simply do not call it).  Every wait
+ * is bounded by comm's timeout.  Survivors that disagree on the set fail
+ * with WEFT_ERR_INVALID_USAGE naming both sets; a survivor that is gone
+ * but not excluded fails it with WEFT_ERR_REMOTE or WEFT_ERR_TIMEOUT.
+ * comm is left as it was: destroy it afterwards. */
+weft_status_t weft_comm_shrink(weft_comm_t comm, const int *excluded_ranks, int nexcluded,
+                               weft_comm_t *newcomm_p);
+
 /* Frees the communicator.  Not collective; the ranks should have finished
  * their operations on it.  Later calls with the handle return
  * WEFT_ERR_INVALID_USAGE. */

@@ -11,6 +11,7 @@
  * A failure in any phase frees what the earlier ones built.
  */
 #include "core/comm.h"
+#include "core/shrink.h"
 #include "util/config.h"
 #include "util/log.h"
 #include "util/time.h"
@@ -149,6 +150,7 @@ static void free_resources(struct weft_comm *comm)
     }
     if (comm->bs != NULL)
         weft__bootstrap_destroy(comm->bs);
+    weft__shrink_teardown(comm);
     for (int i = 0; i < WEFT_PLAN_CACHE; i++)
         weft__plan_free(&comm->plans[i]);
     weft__plan_free(&comm->group_plan);
@@ -217,6 +219,8 @@ weft_status_t weft__comm_create(int nranks, const weft_unique_id_t *id, int rank
         memcpy(comm->secret, weft__bootstrap_secret(comm->bs), WEFT_SECRET_BYTES);
         st = exchange_peers(comm, deadline);
     }
+    if (st == WEFT_OK)
+        st = weft__shrink_setup(comm, deadline);
     if (st == WEFT_OK)
         st = create_transports(comm, deadline);
     weft_cost_model_t model;

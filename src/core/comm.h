@@ -29,6 +29,10 @@ struct weft_comm {
     uint8_t *peer_class; /* per peer: WEFT_TP_SHM or WEFT_TP_SOCKET */
     weft_transport_t *tp[WEFT_NUM_TP];
     weft_tuner_t tuner;
+    /* weft_comm_shrink's channel, which outlives the bootstrap star: this
+     * rank's listener and every rank's address (packed, nranks x 24). */
+    int shrink_fd;
+    uint8_t *shrink_addrs;
     /* Execution state, reused from call to call. */
     weft_plan_t plans[WEFT_PLAN_CACHE]; /* single calls, by arguments */
     weft_plan_t group_plan;
