@@ -94,6 +94,12 @@ typedef struct {
 /* Reads WEFT_RANK/WEFT_NRANKS/WEFT_ROOT, else OpenMPI, Slurm or torchrun
  * variables.  An error names the variable that is missing or malformed. */
 weft_status_t weft__launch_info(weft__launch_info_t *info_p);
+/* The same from any set of variables: get(ctx, name) returns a variable's
+ * text or NULL.  resolve 0 checks a host:port's syntax without looking the
+ * name up (root_addr is then left zero); for the fuzzer and tests. */
+typedef const char *(*weft__env_get_fn)(void *ctx, const char *name);
+weft_status_t weft__launch_info_from(weft__env_get_fn get, void *ctx, int resolve,
+                                     weft__launch_info_t *info_p);
 
 /* --- node identity ------------------------------------------------------ */
 

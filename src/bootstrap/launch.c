@@ -15,7 +15,13 @@
  * WEFT_ROOT.
  *
  * These variables belong to the launchers, not to weft, so they are read
- * here with getenv(); WEFT_* ones come from the config table.
+ * here with getenv(); WEFT_* ones come from the config table.  Every read
+ * goes through a getter (launch_env_t), so that weft__launch_info_from can
+ * parse any set of variables -- a fuzzer's -- without the environment and
+ * without resolving host names.  Whatever the variables hold, the answer
+ * is a launch info or an error naming the variable: numbers are strict
+ * decimals in range, addresses are host:port or [v6]:port with a port in
+ * 1..65535.
  */
 #include "bootstrap/proto.h"
 #include "util/config.h"
@@ -26,10 +32,36 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *env(const char *name)
+typedef struct {
+    weft__env_get_fn get;
+    void *ctx;
+    int resolve; /* 0: check addresses' syntax only, no name lookups */
+} launch_env_t;
+
+static const char *env_get(const launch_env_t *e, const char *name)
 {
-    const char *v = getenv(name);
+    const char *v = e->get(e->ctx, name);
     return v != NULL && v[0] != '\0' ? v : NULL;
+}
+
+/* The process's own variables: WEFT_* ones through the config table (set
+ * and parsed there), the launchers' with getenv(). */
+static const char *process_env(void *ctx, const char *name)
+{
+    (void)ctx;
+    static const struct {
+        const char *name;
+        weft_cfg_key_t key;
+    } weft_vars[] = {{"WEFT_RANK", WEFT_CFG_RANK},
+                     {"WEFT_NRANKS", WEFT_CFG_NRANKS},
+                     {"WEFT_ROOT", WEFT_CFG_ROOT},
+                     {"WEFT_SECRET", WEFT_CFG_SECRET}};
+    for (size_t i = 0; i < sizeof(weft_vars) / sizeof(weft_vars[0]); i++) {
+        if (strcmp(name, weft_vars[i].name) == 0)
+            return weft__config_is_set(weft_vars[i].key) ? weft__config_str(weft_vars[i].key)
+                                                         : NULL;
+    }
+    return getenv(name);
 }
 
 static uint64_t fnv1a64(uint64_t h, const char *s)
@@ -89,10 +121,10 @@ static weft_status_t check_ranks(const char *rank_var, long rank, const char *si
     return WEFT_OK;
 }
 
-static weft_status_t ranks_from_env(const char *rank_var, const char *size_var,
-                                    weft__launch_info_t *info)
+static weft_status_t ranks_from_env(const launch_env_t *e, const char *rank_var,
+                                    const char *size_var, weft__launch_info_t *info)
 {
-    const char *rt = env(rank_var), *st = env(size_var);
+    const char *rt = env_get(e, rank_var), *st = env_get(e, size_var);
     if (rt == NULL || st == NULL)
         return weft__error(WEFT_ERR_INVALID_ARGUMENT, "%s is set but %s is not",
                            rt != NULL ? rank_var : size_var, rt != NULL ? size_var : rank_var);
@@ -103,31 +135,22 @@ static weft_status_t ranks_from_env(const char *rank_var, const char *size_var,
     return s != WEFT_OK ? s : check_ranks(rank_var, rank, size_var, size, info);
 }
 
-static weft_status_t launch_ranks(weft__launch_info_t *info)
+static weft_status_t launch_ranks(const launch_env_t *e, weft__launch_info_t *info)
 {
-    int has_rank = weft__config_is_set(WEFT_CFG_RANK);
-    int has_size = weft__config_is_set(WEFT_CFG_NRANKS);
-    if (has_rank || has_size) {
-        if (!has_rank || !has_size)
-            return weft__error(
-                WEFT_ERR_INVALID_ARGUMENT, "%s is set but %s is not (or is not an integer)",
-                has_rank ? "WEFT_RANK" : "WEFT_NRANKS", has_rank ? "WEFT_NRANKS" : "WEFT_RANK");
-        snprintf(info->source, sizeof(info->source), "WEFT_*");
-        return check_ranks("WEFT_RANK", (long)weft__config_int(WEFT_CFG_RANK), "WEFT_NRANKS",
-                           (long)weft__config_int(WEFT_CFG_NRANKS), info);
-    }
+    /* WEFT_* first: set by hand, it overrides whatever launched us. */
     static const struct {
         const char *rank_var, *size_var, *source;
     } launchers[] = {
+        {"WEFT_RANK", "WEFT_NRANKS", "WEFT_*"},
         {"OMPI_COMM_WORLD_RANK", "OMPI_COMM_WORLD_SIZE", "OpenMPI"},
         {"RANK", "WORLD_SIZE", "torchrun"},
         {"SLURM_PROCID", "SLURM_NTASKS", "Slurm"},
     };
     for (size_t i = 0; i < sizeof(launchers) / sizeof(launchers[0]); i++) {
-        if (env(launchers[i].rank_var) == NULL && env(launchers[i].size_var) == NULL)
+        if (env_get(e, launchers[i].rank_var) == NULL && env_get(e, launchers[i].size_var) == NULL)
             continue;
         snprintf(info->source, sizeof(info->source), "%s", launchers[i].source);
-        return ranks_from_env(launchers[i].rank_var, launchers[i].size_var, info);
+        return ranks_from_env(e, launchers[i].rank_var, launchers[i].size_var, info);
     }
     return weft__error(WEFT_ERR_INVALID_ARGUMENT,
                        "no launcher found: set WEFT_RANK, WEFT_NRANKS and WEFT_ROOT, or start "
@@ -135,18 +158,19 @@ static weft_status_t launch_ranks(weft__launch_info_t *info)
 }
 
 /* The launcher's id for this job (and step), or NULL; *var_p names it. */
-static const char *job_id(char *buf, size_t len, const char **var_p)
+static const char *job_id(const launch_env_t *e, char *buf, size_t len, const char **var_p)
 {
     static const char *const vars[] = {"OMPI_MCA_ess_base_jobid", "PMIX_NAMESPACE", "SLURM_JOB_ID",
                                        "TORCHELASTIC_RUN_ID"};
     for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++) {
-        const char *v = env(vars[i]);
+        const char *v = env_get(e, vars[i]);
         if (v == NULL)
             continue;
         *var_p = vars[i];
         if (strcmp(vars[i], "SLURM_JOB_ID") == 0) {
             /* Two steps of one job may run at once: the step tells them apart. */
-            const char *step = env("SLURM_STEP_ID") ? env("SLURM_STEP_ID") : env("SLURM_STEPID");
+            const char *step = env_get(e, "SLURM_STEP_ID") != NULL ? env_get(e, "SLURM_STEP_ID")
+                                                                   : env_get(e, "SLURM_STEPID");
             snprintf(buf, len, "%s.%s", v, step != NULL ? step : "0");
             return buf;
         }
@@ -155,21 +179,33 @@ static const char *job_id(char *buf, size_t len, const char **var_p)
     return NULL;
 }
 
-static int single_node(void)
+static int single_node(const launch_env_t *e)
 {
-    const char *ls = env("OMPI_COMM_WORLD_LOCAL_SIZE"), *ws = env("OMPI_COMM_WORLD_SIZE");
+    const char *ls = env_get(e, "OMPI_COMM_WORLD_LOCAL_SIZE"),
+               *ws = env_get(e, "OMPI_COMM_WORLD_SIZE");
     if (ls != NULL && ws != NULL && strcmp(ls, ws) == 0)
         return 1;
-    const char *nn = env("SLURM_NNODES"), *jn = env("SLURM_JOB_NUM_NODES");
+    const char *nn = env_get(e, "SLURM_NNODES"), *jn = env_get(e, "SLURM_JOB_NUM_NODES");
     return (nn != NULL && strcmp(nn, "1") == 0) || (jn != NULL && strcmp(jn, "1") == 0);
 }
 
-static weft_status_t launch_root(weft__launch_info_t *info)
+/* "host:port" text named `what`: resolved, or only checked when e->resolve
+ * is 0. */
+static weft_status_t root_from_text(const launch_env_t *e, const char *text, const char *what,
+                                    weft__launch_info_t *info)
 {
-    if (weft__config_is_set(WEFT_CFG_ROOT))
-        return weft__net_parse_hostport(weft__config_str(WEFT_CFG_ROOT), "WEFT_ROOT",
-                                        &info->root_addr);
-    const char *host = env("MASTER_ADDR"), *port = env("MASTER_PORT");
+    if (e->resolve)
+        return weft__net_parse_hostport(text, what, &info->root_addr);
+    char host[256];
+    unsigned port;
+    return weft__net_split_hostport(text, what, host, &port);
+}
+
+static weft_status_t launch_root(const launch_env_t *e, weft__launch_info_t *info)
+{
+    if (env_get(e, "WEFT_ROOT") != NULL)
+        return root_from_text(e, env_get(e, "WEFT_ROOT"), "WEFT_ROOT", info);
+    const char *host = env_get(e, "MASTER_ADDR"), *port = env_get(e, "MASTER_PORT");
     if (host != NULL || port != NULL) {
         if (host == NULL || port == NULL)
             return weft__error(WEFT_ERR_INVALID_ARGUMENT, "%s is set but %s is not",
@@ -178,17 +214,17 @@ static weft_status_t launch_root(weft__launch_info_t *info)
         char text[320];
         int bare_v6 = strchr(host, ':') != NULL && host[0] != '[';
         snprintf(text, sizeof(text), bare_v6 ? "[%s]:%s" : "%s:%s", host, port);
-        return weft__net_parse_hostport(text, "MASTER_ADDR:MASTER_PORT", &info->root_addr);
+        return root_from_text(e, text, "MASTER_ADDR:MASTER_PORT", info);
     }
     char buf[160];
-    const char *var = NULL, *id = job_id(buf, sizeof(buf), &var);
-    if (!single_node() || id == NULL || strcmp(var, "TORCHELASTIC_RUN_ID") == 0)
+    const char *var = NULL, *id = job_id(e, buf, sizeof(buf), &var);
+    if (!single_node(e) || id == NULL || strcmp(var, "TORCHELASTIC_RUN_ID") == 0)
         return weft__error(WEFT_ERR_INVALID_ARGUMENT,
                            "no rendezvous address: set WEFT_ROOT=host:port (where rank 0 can "
                            "listen)%s",
-                           single_node() ? "; all ranks are on this node, but the launcher "
-                                           "gave no job id to derive a port from"
-                                         : "");
+                           single_node(e) ? "; all ranks are on this node, but the launcher "
+                                            "gave no job id to derive a port from"
+                                          : "");
     struct sockaddr_in *a = (struct sockaddr_in *)&info->root_addr;
     memset(&info->root_addr, 0, sizeof(info->root_addr));
     a->sin_family = AF_INET;
@@ -199,19 +235,19 @@ static weft_status_t launch_root(weft__launch_info_t *info)
     return WEFT_OK;
 }
 
-static void launch_secret(weft__launch_info_t *info)
+static void launch_secret(const launch_env_t *e, weft__launch_info_t *info)
 {
-    if (weft__config_is_set(WEFT_CFG_SECRET)) {
-        hash_secret("WEFT_SECRET", weft__config_str(WEFT_CFG_SECRET), info->secret);
+    if (env_get(e, "WEFT_SECRET") != NULL) {
+        hash_secret("WEFT_SECRET", env_get(e, "WEFT_SECRET"), info->secret);
         return;
     }
     /* Derived from the job id: it keeps out other jobs and strangers only as
      * well as the job id is unknown to them.  Set WEFT_SECRET for more. */
     char buf[160];
-    const char *var = NULL, *id = job_id(buf, sizeof(buf), &var);
-    if (strcmp(info->source, "torchrun") == 0 && env("TORCHELASTIC_RUN_ID") != NULL) {
+    const char *var = NULL, *id = job_id(e, buf, sizeof(buf), &var);
+    if (strcmp(info->source, "torchrun") == 0 && env_get(e, "TORCHELASTIC_RUN_ID") != NULL) {
         var = "TORCHELASTIC_RUN_ID"; /* torchrun's own id, whatever runs around it */
-        id = env(var);
+        id = env_get(e, var);
     }
     if (id == NULL)
         WEFT_INFO("no WEFT_SECRET and no launcher job id: the rendezvous admits any weft "
@@ -219,15 +255,22 @@ static void launch_secret(weft__launch_info_t *info)
     hash_secret(var != NULL ? var : "none", id != NULL ? id : "", info->secret);
 }
 
-weft_status_t weft__launch_info(weft__launch_info_t *info_p)
+weft_status_t weft__launch_info_from(weft__env_get_fn get, void *ctx, int resolve,
+                                     weft__launch_info_t *info_p)
 {
+    const launch_env_t env_of = {get, ctx, resolve}, *e = &env_of;
     weft__launch_info_t info = {0};
-    weft_status_t st = launch_ranks(&info);
+    weft_status_t st = launch_ranks(e, &info);
     if (st == WEFT_OK)
-        st = launch_root(&info);
+        st = launch_root(e, &info);
     if (st != WEFT_OK)
         return st;
-    launch_secret(&info);
+    launch_secret(e, &info);
     *info_p = info;
     return WEFT_OK;
+}
+
+weft_status_t weft__launch_info(weft__launch_info_t *info_p)
+{
+    return weft__launch_info_from(process_env, NULL, 1, info_p);
 }

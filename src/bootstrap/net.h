@@ -35,9 +35,6 @@ enum {
     WEFT_MSG_SHRINK_OFFER = 7,  /* weft_comm_shrink (core/shrink_wire.c): leader -> survivor */
     WEFT_MSG_SHRINK_REPLY = 8,  /* survivor -> leader: agree or not, and why */
     WEFT_MSG_SHRINK_DECISION = 9, /* leader -> survivor: commit or abandon, and why */
-    WEFT_MSG_SHRINK_OFFER = 7,  /* weft_comm_shrink (core/shrink_wire.c): leader -> survivor */
-    WEFT_MSG_SHRINK_REPLY = 8,  /* survivor -> leader: agree or not, and why */
-    WEFT_MSG_SHRINK_DECISION = 9, /* leader -> survivor: commit or abandon, and why */
     WEFT_MSG_SOCKET_FIRST = 16, /* 16..31: the socket transport's own */
     WEFT_MSG_SOCKET_LAST = 31,
     WEFT_MSG_TYPE_MAX = 63
@@ -107,6 +104,10 @@ const char *weft__net_peer_str(int fd, char *buf, size_t len);
 /* Parses "host:port" (host a name or an address); an error names `what`. */
 weft_status_t weft__net_parse_hostport(const char *text, const char *what,
                                        struct sockaddr_storage *addr_p);
+/* Its first half, no name lookup: "host:port" or "[v6]:port" into host
+ * (at most 255 characters) and a port in 1..65535. */
+weft_status_t weft__net_split_hostport(const char *text, const char *what, char host[256],
+                                       unsigned *port_p);
 
 /* An address in 24 wire bytes: family u16 (0 none, 4, 6), port u16, IPv6
  * scope id u32, 16 address bytes (IPv4 uses the first 4).  unpack refuses

@@ -121,15 +121,22 @@ const char *weft__net_peer_str(int fd, char *buf, size_t len)
 }
 
 /* Splits text into host and port: "host:port" or "[v6]:port". */
-static weft_status_t split_hostport(const char *text, const char *what, char host[256],
-                                    unsigned *port_p)
+weft_status_t weft__net_split_hostport(const char *text, const char *what, char host[256],
+                                       unsigned *port_p)
 {
+    if (text == NULL)
+        return weft__error(WEFT_ERR_INVALID_ARGUMENT, "%s is not set", what);
     const char *colon;
     if (text[0] == '[') {
         const char *close = strchr(text, ']');
         if (close == NULL || close[1] != ':')
             return weft__error(WEFT_ERR_INVALID_ARGUMENT, "%s=\"%s\": expected [IPv6 address]:port",
                                what, text);
+        if (close - text - 1 > 255)
+            return weft__error(WEFT_ERR_INVALID_ARGUMENT,
+                               "%s: the host is longer than 255 "
+                               "characters",
+                               what);
         snprintf(host, 256, "%.*s", (int)(close - text - 1), text + 1);
         colon = close + 1;
     } else {
@@ -141,6 +148,11 @@ static weft_status_t split_hostport(const char *text, const char *what, char hos
             return weft__error(WEFT_ERR_INVALID_ARGUMENT,
                                "%s=\"%s\": write an IPv6 address in brackets: [addr]:port", what,
                                text);
+        if (colon - text > 255)
+            return weft__error(WEFT_ERR_INVALID_ARGUMENT,
+                               "%s: the host is longer than 255 "
+                               "characters",
+                               what);
         snprintf(host, 256, "%.*s", (int)(colon - text), text);
     }
     if (host[0] == '\0')
@@ -162,7 +174,7 @@ weft_status_t weft__net_parse_hostport(const char *text, const char *what,
         return weft__error(WEFT_ERR_INVALID_ARGUMENT, "%s is not set", what);
     char host[256];
     unsigned port;
-    weft_status_t st = split_hostport(text, what, host, &port);
+    weft_status_t st = weft__net_split_hostport(text, what, host, &port);
     if (st != WEFT_OK)
         return st;
     struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};

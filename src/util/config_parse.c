@@ -41,10 +41,20 @@ int weft__config_parse_int(const char *text, int64_t *out, char *why, size_t why
     }
     int shift = 0;
     switch (toupper((unsigned char)*end)) {
-    case 'K': shift = 10; end++; break;
-    case 'M': shift = 20; end++; break;
-    case 'G': shift = 30; end++; break;
-    default: break;
+    case 'K':
+        shift = 10;
+        end++;
+        break;
+    case 'M':
+        shift = 20;
+        end++;
+        break;
+    case 'G':
+        shift = 30;
+        end++;
+        break;
+    default:
+        break;
     }
     if (*end != '\0') {
         snprintf(why, why_len, "unexpected \"%.16s\" after the number", end);
