@@ -38,7 +38,8 @@
 #   both sides: the node's NIC limits what it sends, the switch port limits
 #   what it delivers, so every rail is a full-duplex link of --rate each way.
 #   tbf meters whole frames (Ethernet + IP + TCP headers): at MTU 1500 the
-#   TCP payload is at most 1448/1514 = 95.6% of --rate.  The bucket must
+#   TCP payload is at most 1448/1514 = 95.6% of --rate (8948/9014 = 99.3%
+#   with --mtu 9000).  The bucket must
 #   hold a few 64 KiB GSO packets: with --burst 64kb a TCP stream got 84-114
 #   MB/s out of 1 Gbit/s, with 128kb and more a steady 119.5 MB/s (the
 #   payload limit), hence the default 256kb; raise it with the rate.
@@ -49,8 +50,10 @@
 #   apart, and OpenMPI's per-host session directories do not collide.  Each
 #   rank gets WEFT_RANK, WEFT_NRANKS, WEFT_ROOT=169.254.0.1:<port> (rank 0,
 #   node 0, rail 0), WEFT_SOCKET_IFNAME=rail<l> (its listener and therefore
-#   the connections peers open to it are on its rail), and WEFTC_NODE,
-#   WEFTC_LOCAL_RANK, WEFTC_NODES, WEFTC_RANKS_PER_NODE, WEFTC_RAILS.
+#   the connections peers open to it are on its rail), WEFT_TOPO_FILE (a
+#   cluster file of the emulated links, <logs>/cluster-topo.json, unless
+#   the caller set one), and WEFTC_NODE, WEFTC_LOCAL_RANK, WEFTC_NODES,
+#   WEFTC_RANKS_PER_NODE, WEFTC_RAILS.
 #   Each rank's output goes to <logs>/rank<r>.out and .err; rank 0's is shown
 #   as it comes.  The first rank to fail or to pass --timeout ends the run:
 #   the others are killed, and the status is non-zero.
@@ -91,11 +94,13 @@ PER_NODE=""
 RATE=1gbit
 BURST=256kb
 LATENCY=20ms
+MTU=1500
 OUT=""
 TIMEOUT=600
 BUILD="$REPO_DIR/build"
 CMD=()
 SUBCMD=""
+TOPO_FILE="" # the cluster file written for weft ranks (write_topo_file)
 
 # Run state, for the exit trap.
 OWN_CLUSTER=0 # 1: this invocation built the cluster and tears it down
@@ -127,6 +132,8 @@ options:
                        $RATE); "none": no rate limit
   --burst SIZE         tbf bucket size (default $BURST)
   --latency TIME       longest a packet may wait in tbf's queue (default $LATENCY)
+  --mtu BYTES          MTU of every rail (default $MTU; 9000: jumbo frames, as
+                       cluster networks commonly run)
   --prefix NAME        names of namespaces, bridges, links (default $PREFIX)
   --out DIR            logs of run/mpi/gloo, results of bench (default: a
                        new directory under /tmp)
@@ -182,6 +189,7 @@ make_bridge() {
     ip link set "$br" type bridge nf_call_iptables 0 nf_call_ip6tables 0 \
         nf_call_arptables 0 2>/dev/null || true
     no_ipv6 "$br"
+    ip link set "$br" mtu "$MTU"
     ip link set "$br" up
 }
 
@@ -194,7 +202,7 @@ make_node() {
     in_node "$i" ip link set lo up
     for ((r = 0; r < RAILS; r++)); do
         veth=$(root_veth "$i" "$r")
-        ip link add "$veth" type veth peer name "rail$r" netns "$ns"
+        ip link add "$veth" mtu "$MTU" type veth peer name "rail$r" netns "$ns" mtu "$MTU"
         no_ipv6 "$veth"
         ip link set "$veth" master "$(bridge_name "$r")"
         shape "$veth"
@@ -218,9 +226,9 @@ cluster_up() {
     local i r
     for ((r = 0; r < RAILS; r++)); do make_bridge "$r"; done
     for ((i = 0; i < NODES; i++)); do make_node "$i"; done
-    printf 'NODES=%s\nRAILS=%s\nRATE=%s\nBURST=%s\nLATENCY=%s\n' \
-        "$NODES" "$RAILS" "$RATE" "$BURST" "$LATENCY" >"$(state_file)"
-    log "up: $NODES nodes x $RAILS rails, rate $RATE per link direction (burst $BURST)"
+    printf 'NODES=%s\nRAILS=%s\nRATE=%s\nBURST=%s\nLATENCY=%s\nMTU=%s\n' \
+        "$NODES" "$RAILS" "$RATE" "$BURST" "$LATENCY" "$MTU" >"$(state_file)"
+    log "up: $NODES nodes x $RAILS rails, rate $RATE per link direction (burst $BURST, mtu $MTU)"
 }
 
 # Removes everything named after $PREFIX, whether or not a state file says
@@ -248,7 +256,7 @@ load_state() {
         case $key in
         NODES) NODES_UP=$value ;;
         RAILS) RAILS_UP=$value ;;
-        RATE | BURST | LATENCY) printf -v "$key" '%s' "$value" ;;
+        RATE | BURST | LATENCY | MTU) printf -v "$key" '%s' "$value" ;;
         esac
     done <"$(state_file)"
     [ -z "$NODES" ] || [ "$NODES" = "$NODES_UP" ] ||
@@ -278,7 +286,7 @@ cluster_status() {
         return 0
     }
     load_state
-    echo "cluster $PREFIX: $NODES nodes x $RAILS rails, rate $RATE burst $BURST latency $LATENCY"
+    echo "cluster $PREFIX: $NODES nodes x $RAILS rails, rate $RATE burst $BURST latency $LATENCY mtu $MTU"
     local i r
     for ((i = 0; i < NODES; i++)); do
         echo "node $i ($(node_name "$i")):"
@@ -290,6 +298,46 @@ cluster_status() {
             tc -s qdisc show dev "$(root_veth "$i" "$r")" | awk '/Sent/ {print; exit}'
         done
     done
+}
+
+# --- the cluster's topology file ---------------------------------------------
+
+# Writes the cluster file that tells weft's tuner what the emulated network
+# is (detection cannot: a veth reports 10 Gbit/s whatever tbf lets through):
+# N nodes, k rails of --rate, and the rail interfaces as the node's NICs.
+# rail_lat_us is the one-way latency of a small message through veth,
+# bridge and tbf between two nodes' namespaces, measured on the project's
+# 2-core machine (about 25 us; weft adds its own software cost on top).
+# Every weft rank gets WEFT_TOPO_FILE pointing at it, as a real cluster's
+# ranks would get the file of their system.
+write_topo_file() {
+    local file=$1 gbps
+    gbps=$(python3 -c 'import sys
+sys.path.insert(0, sys.argv[1])
+from plot import rate_bytes
+b = rate_bytes(sys.argv[2])
+print("%g" % (b * 8 / 1e9) if b else 0)' "$SCRIPT_DIR" "$RATE")
+    [ "$RATE" != none ] && [ "$gbps" != 0 ] || { TOPO_FILE=""; return 0; }
+    local r nics=""
+    for ((r = 0; r < RAILS; r++)); do
+        nics+="${nics:+,
+    }{\"index\": $r, \"name\": \"rail$r\", \"speed_gbps\": $gbps, \"rdma\": false}"
+    done
+    cat >"$file" <<EOT
+{
+  "weft_topology": 1,
+  "name": "emulated cluster, $NODES nodes x $RAILS rails of $RATE",
+  "sources": ["written by perf/cluster/cluster.sh for the cluster it built"],
+  "cpu": {"sockets": 1, "numa_nodes": 1, "cores": $(nproc)},
+  "host_shm": {"bw_gbps": 4, "lat_us": 0.3},
+  "gpus": [],
+  "nics": [
+    $nics
+  ],
+  "network": {"nodes": $NODES, "rails": $RAILS, "rail_gbps": $gbps, "rail_lat_us": 25}
+}
+EOT
+    TOPO_FILE=$file
 }
 
 # --- running ranks -----------------------------------------------------------
@@ -306,6 +354,7 @@ start_rank() {
         WEFT_ROOT="$(node_addr 0 0):$PORT" WEFT_SOCKET_IFNAME="rail$rail"
         WEFTC_NODE="$node" WEFTC_LOCAL_RANK="$l" WEFTC_NODES="$NODES"
         WEFTC_RANKS_PER_NODE="$PER_NODE" WEFTC_RAILS="$RAILS")
+    [ -z "$TOPO_FILE" ] || [ -n "${WEFT_TOPO_FILE+x}" ] || env+=(WEFT_TOPO_FILE="$TOPO_FILE")
     [ "$kind" = gloo ] && env+=(GLOO_IFNAME="rail$rail" GLOO_STORE_DIR="$GLOO_STORE")
     # setsid makes `timeout` ($!) the leader of a new process group, which
     # holds the rank (ip netns exec, unshare and sh exec the next one):
@@ -387,6 +436,7 @@ run_ranks() {
         GLOO_STORE=$(mktemp -d /tmp/weftc-gloostore.XXXXXX)
         TMP_DIRS+=("$GLOO_STORE")
     fi
+    write_topo_file "$LOGS/cluster-topo.json"
     log "$SUBCMD: $n ranks ($NODES nodes x $PER_NODE), logs in $LOGS"
     : >"$LOGS/rank0.out" # before tail looks for it
     for ((r = 0; r < n; r++)); do start_rank "$r" "$kind" "$@"; done
@@ -463,8 +513,8 @@ bench() {
     [ -x "$weft" ] || die "no $weft (build first, or --build DIR)"
     mkdir -p "$OUT"
     : >"$OUT/commands.txt"
-    printf 'nodes=%s rails=%s ranks_per_node=%s rate=%s burst=%s latency=%s\n' \
-        "$NODES" "$RAILS" "$PER_NODE" "$RATE" "$BURST" "$LATENCY" >"$OUT/cluster.txt"
+    printf 'nodes=%s rails=%s ranks_per_node=%s rate=%s burst=%s latency=%s mtu=%s\n' \
+        "$NODES" "$RAILS" "$PER_NODE" "$RATE" "$BURST" "$LATENCY" "$MTU" >"$OUT/cluster.txt"
     local algo
     for algo in "${ALGOS[@]}"; do
         bench_one "weft-$algo" run "$weft" allreduce "${args[@]}" -a "$algo" || failed+=("weft-$algo")
@@ -505,6 +555,7 @@ parse_args() {
         --rate) RATE=$2; shift ;;
         --burst) BURST=$2; shift ;;
         --latency) LATENCY=$2; shift ;;
+        --mtu) MTU=$2; shift ;;
         --prefix) PREFIX=$2; shift ;;
         --out) OUT=$2; shift ;;
         --timeout) TIMEOUT=$2; shift ;;
@@ -520,7 +571,7 @@ parse_args() {
     done
     [ -n "$SUBCMD" ] || { usage >&2; exit 2; }
     local v
-    for v in "$NODES" "$RAILS" "$PER_NODE" "$TIMEOUT"; do
+    for v in "$NODES" "$RAILS" "$PER_NODE" "$TIMEOUT" "$MTU"; do
         [[ -z "$v" || "$v" =~ ^[1-9][0-9]*$ ]] || die "not a positive number: $v"
     done
     [[ "$PREFIX" =~ ^[a-z][a-z0-9]{0,8}$ ]] ||

@@ -39,7 +39,6 @@ import subprocess
 import sys
 import tempfile
 
-PAYLOAD = 1448 / 1514  # TCP payload per byte on the wire at MTU 1500
 ORDER = ["weft-hier", "weft-auto", "weft-ring", "weft-rabenseifner", "weft-rd", "weft-dbt", "mpi", "gloo"]
 UNITS = {"bit": 1, "kbit": 1e3, "mbit": 1e6, "gbit": 1e9, "tbit": 1e12,
          "bps": 8, "kbps": 8e3, "mbps": 8e6, "gbps": 8e9, "tbps": 8e12,
@@ -56,6 +55,14 @@ def rate_bytes(rate):
             except ValueError:
                 return None
     return None
+
+
+def payload_fraction(info):
+    """TCP payload per byte on the wire: an MTU-sized IP packet carries
+    MTU - 52 bytes of payload (IP 20, TCP 20 + 12 of timestamps) in a frame
+    of MTU + 14 (Ethernet header), which is what tbf meters."""
+    mtu = int(info.get("mtu", "1500"))
+    return (mtu - 52) / (mtu + 14)
 
 
 def read_cluster(directory):
@@ -115,9 +122,10 @@ def summary(directory):
     out = ["# all-reduce on the emulated cluster", ""]
     if info:
         out.append("cluster: " + ", ".join(f"{k} {v}" for k, v in info.items()))
+    payload = payload_fraction(info)
     if bound:
-        out.append(f"rail-parallel busbw bound {bound:.4f} GB/s ({bound * PAYLOAD:.4f} for TCP "
-                   f"payload); one link {link:.4f} GB/s ({link * PAYLOAD:.4f})")
+        out.append(f"rail-parallel busbw bound {bound:.4f} GB/s ({bound * payload:.4f} for TCP "
+                   f"payload); one link {link:.4f} GB/s ({link * payload:.4f})")
     out += ["", "busbw (GB/s) per size; `weft-auto` is the tuner's choice, its algorithm "
             "in the last column", ""]
     names = list(series)
@@ -128,7 +136,7 @@ def summary(directory):
         cells = [f"{series[n][size]['busbw']:.4f}" if size in series[n] else "-" for n in names]
         algo = series.get("weft-auto", {}).get(size, {}).get("algo", "-")
         out.append(f"| {size_label(size)} | " + " | ".join(cells) + f" | {algo} |")
-    out += [""] + highlights(series, sizes, bound) + tuner_check(series, sizes)
+    out += [""] + highlights(series, sizes, bound, payload) + tuner_check(series, sizes)
     wrong = [(n, s) for n, rows in series.items() for s, r in rows.items() if r.get("wrong")]
     out.append(f"rows with #wrong > 0: {wrong if wrong else 'none'}")
     print("\n".join(out))
@@ -139,7 +147,7 @@ def busbw(series, name, size):
     return row["busbw"] if row else None
 
 
-def highlights(series, sizes, bound):
+def highlights(series, sizes, bound, payload):
     out = []
     for size in (32 << 20, 64 << 20):
         if size not in sizes:
@@ -157,7 +165,7 @@ def highlights(series, sizes, bound):
                     line.append(f"hier/{base} {hier / value:.2f}x")
             if bound:
                 line.append(f"hier {100 * hier / bound:.1f}% of the bound "
-                            f"({100 * hier / (bound * PAYLOAD):.1f}% of the payload bound)")
+                            f"({100 * hier / (bound * payload):.1f}% of the payload bound)")
         out.append(f"- {size_label(size)}: " + ", ".join(line))
     return out
 
