@@ -91,6 +91,36 @@ weft_status_t weft_get_unique_id(weft_unique_id_t *id_p);
 weft_status_t weft_comm_init_rank(int nranks, const weft_unique_id_t *id, int rank,
                                   weft_comm_t *comm_p);
 
+/* --- per-communicator configuration (deadlines, checks) -------------------
+ * A weft_config_t is versioned so that it can grow without breaking
+ * programs built against an older weft.h: start from
+ * WEFT_CONFIG_INITIALIZER (which fills size and version), then set fields. */
+
+typedef enum {
+    WEFT_CHECK_DEFAULT = 0, /* as WEFT_CHECK says (unset: WEFT_CHECK_HEADER) */
+    WEFT_CHECK_OFF = 1,     /* no signatures: for measuring what they cost */
+    WEFT_CHECK_HEADER = 2,  /* every message carries its call's signature and the
+                               receiver compares it with its own (always on) */
+    WEFT_CHECK_FULL = 3     /* also every rank's signature is compared with every
+                               other's before each call moves data (WEFT_CHECK=1) */
+} weft_check_t;
+
+#define WEFT_CONFIG_VERSION 1
+typedef struct {
+    size_t size;          /* sizeof(weft_config_t) where the caller was compiled */
+    unsigned int version; /* WEFT_CONFIG_VERSION */
+    double timeout_s;     /* seconds without progress before WEFT_ERR_TIMEOUT, for
+                             init and every call; <= 0: WEFT_TIMEOUT */
+    int check;            /* a weft_check_t */
+} weft_config_t;
+#define WEFT_CONFIG_INITIALIZER \
+    {sizeof(weft_config_t), WEFT_CONFIG_VERSION, 0.0, WEFT_CHECK_DEFAULT}
+
+/* weft_comm_init_rank() with a configuration (NULL: the defaults).  A bad
+ * field gives WEFT_ERR_INVALID_ARGUMENT naming it ("config->timeout_s"). */
+weft_status_t weft_comm_init_rank_config(int nranks, const weft_unique_id_t *id, int rank,
+                                         const weft_config_t *config, weft_comm_t *comm_p);
+
 /* Creates nranks communicators in this process, one per rank, comms[i] being
  * rank i.  devices may be NULL (host buffers only). */
 weft_status_t weft_comm_init_all(int nranks, const int *devices, weft_comm_t *comms);

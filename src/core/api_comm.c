@@ -29,25 +29,11 @@ WEFT_EXPORT weft_status_t weft_get_unique_id(weft_unique_id_t *id_p)
     return weft__bootstrap_root_start(id_p);
 }
 
+/* The checks and the work are in api_config.c. */
 WEFT_EXPORT weft_status_t weft_comm_init_rank(int nranks, const weft_unique_id_t *id, int rank,
                                               weft_comm_t *comm_p)
 {
-    weft__clear_error();
-    if (comm_p == NULL)
-        return weft__error(WEFT_ERR_INVALID_ARGUMENT, "comm_p is NULL");
-    if (id == NULL)
-        return weft__error(WEFT_ERR_INVALID_ARGUMENT, "id is NULL");
-    if (nranks < 1)
-        return weft__error(WEFT_ERR_INVALID_ARGUMENT, "nranks is %d; it must be at least 1",
-                           nranks);
-    if (rank < 0 || rank >= nranks)
-        return weft__error(WEFT_ERR_INVALID_ARGUMENT, "rank %d is out of range [0, %d)", rank,
-                           nranks);
-    weft__uid_t uid;
-    weft_status_t st = weft__uid_decode(id, &uid);
-    if (st != WEFT_OK)
-        return st;
-    return weft__comm_create(nranks, id, rank, comm_p);
+    return weft_comm_init_rank_config(nranks, id, rank, NULL, comm_p);
 }
 
 typedef struct {

@@ -159,6 +159,7 @@ static void free_resources(struct weft_comm *comm)
     free(comm->peer_pid);
     free(comm->peer_host);
     free(comm->peer_class);
+    weft__diag_free(&comm->diag);
     weft__layout_free(&comm->layout);
     memset(comm->tp, 0, sizeof(comm->tp));
     comm->bs = NULL;
@@ -203,12 +204,26 @@ static void comm_discard(struct weft_comm *comm)
 weft_status_t weft__comm_create(int nranks, const weft_unique_id_t *id, int rank,
                                 struct weft_comm **comm_p)
 {
+    return weft__comm_create_config(nranks, id, rank, NULL, comm_p);
+}
+
+weft_status_t weft__comm_create_config(int nranks, const weft_unique_id_t *id, int rank,
+                                       const weft_config_t *config, struct weft_comm **comm_p)
+{
     struct weft_comm *comm = calloc(1, sizeof(*comm));
     if (comm == NULL)
         return weft__error(WEFT_ERR_NO_MEMORY, "communicator");
     comm->rank = rank;
     comm->nranks = nranks;
-    comm->timeout_s = weft__config_double(WEFT_CFG_TIMEOUT);
+    /* The deadline covers init too: the rendezvous and every setup phase. */
+    comm->timeout_s = config != NULL && config->timeout_s > 0
+                          ? config->timeout_s
+                          : weft__config_double(WEFT_CFG_TIMEOUT);
+    if (weft__diag_init(&comm->diag, nranks,
+                        weft__diag_check_level(config != NULL ? config->check : 0)) != WEFT_OK) {
+        comm_discard(comm);
+        return WEFT_ERR_NO_MEMORY;
+    }
     for (int i = 0; i < WEFT_PLAN_CACHE; i++)
         weft__sched_init(&comm->plans[i].sched, rank, nranks);
     weft__sched_init(&comm->group_plan.sched, rank, nranks);
@@ -237,6 +252,7 @@ weft_status_t weft__comm_create(int nranks, const weft_unique_id_t *id, int rank
     }
     WEFT_INFO("rank %d/%d joined: node %d of %d, %d local ranks", rank, nranks,
               comm->local_rank, comm->nnodes, comm->local_size);
+    weft__diag_signal_setup();
     *comm_p = comm;
     return WEFT_OK;
 }

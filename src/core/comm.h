@@ -7,6 +7,7 @@
 #include "algo/algo.h"
 #include "algo/tuner.h"
 #include "bootstrap/bootstrap.h"
+#include "core/diag.h"
 #include "core/exec.h"
 #include "core/plan.h"
 #include "transport/transport.h"
@@ -52,6 +53,7 @@ struct weft_comm {
      * as a tombstone), so a racing call can always read these two. */
     _Atomic int in_flight;
     _Atomic int dying;
+    weft_diag_t diag; /* signatures, peers' progress, reports (diag.h) */
     struct weft_comm *next_tombstone;
 };
 
@@ -68,6 +70,8 @@ weft_status_t weft__comm_register(struct weft_comm *comm);
 void weft__comm_unregister(struct weft_comm *comm);
 /* WEFT_OK if comm is live; otherwise an error naming `comm`. */
 weft_status_t weft__comm_check(struct weft_comm *comm);
+/* Calls fn on every live communicator, none of which can be freed meanwhile. */
+void weft__comm_foreach(void (*fn)(struct weft_comm *comm, void *arg), void *arg);
 
 /* run.c: runs ops (of one or several communicators) to completion. */
 weft_status_t weft__run_ops(weft_op_desc_t *ops, int nops);
@@ -79,6 +83,9 @@ weft_status_t weft__group_enqueue(const weft_op_desc_t *op);
 /* comm.c */
 weft_status_t weft__comm_create(int nranks, const weft_unique_id_t *id, int rank,
                                 struct weft_comm **comm_p);
+/* The same with a validated configuration (NULL: the defaults). */
+weft_status_t weft__comm_create_config(int nranks, const weft_unique_id_t *id, int rank,
+                                       const weft_config_t *config, struct weft_comm **comm_p);
 /* Ends comm: marks it dying, waits for calls in flight to leave (they see
  * the flag within one progress round), tells the peers if `abort`, frees
  * its resources and keeps the struct as a tombstone. */

@@ -121,3 +121,15 @@ weft_status_t weft__comm_check(struct weft_comm *comm)
                            "created)", (void *)comm);
     return WEFT_OK;
 }
+
+/* For the hang report: while the read lock is held no communicator can
+ * be unregistered, hence none freed (weft__comm_end unregisters first). */
+void weft__comm_foreach(void (*fn)(struct weft_comm *comm, void *arg), void *arg)
+{
+    pthread_rwlock_rdlock(&lock);
+    for (size_t i = 0; i < nslots; i++) {
+        if (slots[i] != NULL && slots[i] != TOMBSTONE)
+            fn(slots[i], arg);
+    }
+    pthread_rwlock_unlock(&lock);
+}

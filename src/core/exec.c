@@ -123,10 +123,27 @@ static void step_done(weft_exec_t *x, uint32_t i)
     }
 }
 
+/* A message arrived (or failed to fit): note where its sender is, for
+ * timeout messages and hang reports, and put a disagreement into words. */
+static void note_receive(weft_exec_t *x, const weft_step_t *st, const weft_treq_t *req)
+{
+    const weft_wire_sig_t *got = &req->peer_sig;
+    if ((got->flags & (WEFT_SIG_F_PRESENT | WEFT_SIG_F_P2P)) == WEFT_SIG_F_PRESENT)
+        atomic_store_explicit(&x->comm->diag.peer_seen[st->peer], got->seq,
+                              memory_order_relaxed);
+    /* Only the receive that read the header holds a signature here. */
+    if (req->status == WEFT_ERR_INVALID_USAGE && req->sig != NULL && !weft__sig_agree(req->sig, got))
+        weft__sig_mismatch(x->comm, st->peer, req->sig, got,
+                           "seen in the header of its message, before any data was written");
+}
+
 /* Transport callback: a SEND or RECV step finished. */
 static void on_complete(weft_treq_t *req)
 {
     weft_exec_t *x = req->user;
+    const weft_step_t *st = &x->sched->steps[req->user_index];
+    if (st->kind != WEFT_STEP_SEND)
+        note_receive(x, st, req);
     if (req->status != WEFT_OK) {
         if (x->status == WEFT_OK) {
             x->status = req->status;
@@ -158,6 +175,13 @@ static weft_status_t post(weft_exec_t *x, uint32_t i)
     req->complete = on_complete;
     req->user = x;
     req->user_index = i;
+    /* The signature of the call this step belongs to (calls of a group
+     * are told apart by their buffers). */
+    const weft_wire_sig_t *sigs = x->comm->diag.run_sigs;
+    if (sigs != NULL) {
+        uint32_t b = st->kind == WEFT_STEP_SEND ? st->src.buf : st->dst.buf;
+        req->sig = &sigs[b < x->sched->nbufs ? x->sched->bufs[b].group : 0];
+    }
     weft_transport_t *tp = x->comm->tp[x->comm->peer_class[st->peer]];
     x->state[i] = X_POSTED;
     if (st->kind == WEFT_STEP_SEND) {

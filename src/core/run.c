@@ -11,7 +11,12 @@
  * yields the CPU on each round, then sleeps 50 us at a time: ranks are often
  * threads or processes oversubscribing the cores, and a spinning rank would
  * steal the core its peer needs.  Every wait ends at the deadline
- * (WEFT_TIMEOUT) with WEFT_ERR_TIMEOUT and the pending steps named.
+ * (WEFT_TIMEOUT, or the communicator's weft_config_t) with
+ * WEFT_ERR_TIMEOUT, a message naming the call, the pending steps and the
+ * peers that never arrived, and a hang report (diag.h).
+ *
+ * Before a run moves data its calls are signed (diag.h); with WEFT_CHECK=1
+ * the ranks first compare signatures in a run of their own (check.c).
  */
 #include "core/comm.h"
 #include "core/plan.h"
@@ -42,14 +47,20 @@ static int idle_wait(uint64_t idle_ns, uint64_t spin_ns)
     return 0;
 }
 
-/* Marks comm failed, cancels its transports' requests, tells the peers
- * (so that they fail now rather than at their timeout), records why. */
-static weft_status_t fail_comm(struct weft_comm *comm, weft_status_t st, const char *what)
+/* Marks comm failed, cancels its transports' requests, records why and,
+ * if `tell_peers`, tells them (so that they fail now rather than at their
+ * timeout).  A timeout does not tell: its peers are waiting too, and each
+ * reaching its own deadline is what makes every rank return
+ * WEFT_ERR_TIMEOUT with its own view of who never arrived, rather than
+ * WEFT_ERR_REMOTE naming the first rank to give up. */
+static weft_status_t fail_comm(struct weft_comm *comm, weft_status_t st, const char *what,
+                               int tell_peers)
 {
     for (int t = 0; t < WEFT_NUM_TP; t++) {
         if (comm->tp[t] != NULL) {
             comm->tp[t]->ops->cancel_all(comm->tp[t], st);
-            comm->tp[t]->ops->shutdown(comm->tp[t]);
+            if (tell_peers)
+                comm->tp[t]->ops->shutdown(comm->tp[t]);
         }
     }
     if (comm->error == WEFT_OK) {
@@ -57,19 +68,6 @@ static weft_status_t fail_comm(struct weft_comm *comm, weft_status_t st, const c
         snprintf(comm->error_msg, sizeof(comm->error_msg), "%s", what);
     }
     return st;
-}
-
-static weft_status_t timeout_error(struct weft_comm *comm, const weft_op_desc_t *op)
-{
-    char pending[256];
-    weft__exec_describe_pending(&comm->active->exec, pending, sizeof(pending));
-    return weft__error(WEFT_ERR_TIMEOUT,
-                       "rank %d/%d: %s #%llu (%s, %llu x %s) did not complete within %.1f s "
-                       "(WEFT_TIMEOUT); waiting on %s", comm->rank, comm->nranks,
-                       weft__coll_name(op->args.coll), (unsigned long long)comm->seq,
-                       comm->last_algo ? comm->last_algo : "?",
-                       (unsigned long long)op->args.count, weft__dtype_name(op->args.dt),
-                       comm->timeout_s, pending);
 }
 
 /* One round over the executors that are still running: returns how many
@@ -94,7 +92,7 @@ static int drive_round(struct weft_comm **comms, uint8_t *finished, int n, int *
         }
         finished[i] = 1;
         if (st != WEFT_OK) {
-            fail_comm(comms[i], st, weft_last_error());
+            fail_comm(comms[i], st, weft_last_error(), 1);
             *result_p = *result_p == WEFT_OK ? st : *result_p;
         }
     }
@@ -104,7 +102,7 @@ static int drive_round(struct weft_comm **comms, uint8_t *finished, int n, int *
 /* Drives the prepared executors of comms[0..n) until all are done.  The
  * deadline is WEFT_TIMEOUT after the last progress: a long collective that
  * keeps moving does not time out; one that stalls does. */
-static weft_status_t drive(struct weft_comm **comms, weft_op_desc_t **first_op, int n)
+static weft_status_t drive(struct weft_comm **comms, int n)
 {
     double timeout = 0;
     uint64_t spin_ns = UINT64_MAX;
@@ -143,11 +141,16 @@ static weft_status_t drive(struct weft_comm **comms, weft_op_desc_t **first_op, 
             for (int i = 0; i < n; i++) {
                 if (finished[i])
                     continue;
-                weft_status_t st = timeout_error(comms[i], first_op[i]);
-                fail_comm(comms[i], st, weft_last_error());
+                weft_status_t st = weft__diag_timeout_error(comms[i]);
+                fail_comm(comms[i], st, weft_last_error(), 0);
                 result = result == WEFT_OK ? st : result;
             }
+            weft__diag_report_all("timeout");
             break;
+        }
+        for (int i = 0; i < n; i++) {
+            if (!finished[i])
+                weft__diag_poll_report(comms[i]);
         }
         polling = idle_wait(now - idle_since, spin_ns);
     }
@@ -203,22 +206,70 @@ static weft_status_t enter_all(struct weft_comm **comms, int ncomms)
     return WEFT_OK;
 }
 
+/* The full check applies to runs every rank takes part in: not those
+ * holding send or recv (the header check covers those). */
+static int wants_full_check(const struct weft_comm *comm, const weft_op_desc_t *ops, int n)
+{
+    if (comm->diag.check != WEFT_CHECK_FULL || comm->nranks < 2)
+        return 0;
+    for (int i = 0; i < n; i++) {
+        if (ops[i].args.coll == WEFT_COLL_SEND || ops[i].args.coll == WEFT_COLL_RECV)
+            return 0;
+    }
+    return 1;
+}
+
+/* Signs every communicator's calls and, where WEFT_CHECK=1 asks, runs the
+ * full check (check.c) before any of them moves data.  `checking` has
+ * room for ncomms entries. */
+static weft_status_t sign_and_check(struct weft_comm **comms, struct weft_comm **checking,
+                                    weft_op_desc_t *sorted, const int *count, int ncomms)
+{
+    weft_status_t st = WEFT_OK;
+    int nchk = 0;
+    for (int c = 0, at = 0; c < ncomms && st == WEFT_OK; at += count[c++]) {
+        st = weft__diag_begin(comms[c], &sorted[at], count[c]);
+        if (st == WEFT_OK && wants_full_check(comms[c], &sorted[at], count[c])) {
+            st = weft__check_prepare(comms[c], &sorted[at], count[c]);
+            checking[nchk++] = comms[c];
+        }
+        if (st != WEFT_OK)
+            fail_comm(comms[c], st, weft_last_error(), 1);
+    }
+    if (st != WEFT_OK || nchk == 0)
+        return st;
+    st = drive(checking, nchk);
+    for (int i = 0; i < nchk && st == WEFT_OK; i++) {
+        /* Every rank holds every record, so every rank reaches this same
+         * verdict: no need to tell the peers. */
+        weft_status_t v = weft__check_verdict(checking[i]);
+        if (v != WEFT_OK)
+            st = fail_comm(checking[i], v, weft_last_error(), 0);
+    }
+    /* The other communicators of this thread will not run their calls:
+     * their peers must not wait for them. */
+    for (int c = 0; c < ncomms && st != WEFT_OK; c++) {
+        if (comms[c]->error == WEFT_OK)
+            fail_comm(comms[c], st, weft_last_error(), 1);
+    }
+    return st;
+}
+
 weft_status_t weft__run_ops(weft_op_desc_t *ops, int nops)
 {
-    struct weft_comm *one_comm[1];
-    weft_op_desc_t *one_first[1];
+    struct weft_comm *one_comm[1], *one_checking[1];
     int one_count[1];
-    struct weft_comm **comms = one_comm;
-    weft_op_desc_t **first = one_first, *sorted = ops;
+    struct weft_comm **comms = one_comm, **checking = one_checking;
+    weft_op_desc_t *sorted = ops;
     int *count = one_count;
     if (nops > 1) {
         comms = malloc((size_t)nops * sizeof(*comms));
-        first = malloc((size_t)nops * sizeof(*first));
+        checking = malloc((size_t)nops * sizeof(*checking));
         count = malloc((size_t)nops * sizeof(*count));
         sorted = malloc((size_t)nops * sizeof(*sorted));
-        if (comms == NULL || first == NULL || count == NULL || sorted == NULL) {
+        if (comms == NULL || checking == NULL || count == NULL || sorted == NULL) {
             free(comms);
-            free(first);
+            free(checking);
             free(count);
             free(sorted);
             return weft__error(WEFT_ERR_NO_MEMORY, "group of %d calls", nops);
@@ -231,22 +282,23 @@ weft_status_t weft__run_ops(weft_op_desc_t *ops, int nops)
     }
     weft_status_t st = enter_all(comms, ncomms);
     if (st == WEFT_OK) {
+        st = sign_and_check(comms, checking, sorted, count, ncomms);
         for (int c = 0, at = 0; c < ncomms && st == WEFT_OK; at += count[c++]) {
-            comms[c]->seq += (uint64_t)count[c];
-            first[c] = &sorted[at];
             st = weft__plan_prepare(comms[c], &sorted[at], count[c]);
             /* Peers may already wait on this call: fail it for them too. */
             if (st != WEFT_OK)
-                fail_comm(comms[c], st, weft_last_error());
+                fail_comm(comms[c], st, weft_last_error(), 1);
         }
         if (st == WEFT_OK)
-            st = drive(comms, first, ncomms);
-        for (int c = 0; c < ncomms; c++)
+            st = drive(comms, ncomms);
+        for (int c = 0; c < ncomms; c++) {
+            weft__diag_end(comms[c]);
             weft__comm_leave(comms[c]);
+        }
     }
     if (nops > 1) {
         free(comms);
-        free(first);
+        free(checking);
         free(count);
         free(sorted);
     }

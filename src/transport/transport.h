@@ -34,6 +34,37 @@
 
 typedef struct weft_treq weft_treq_t;
 
+/* The signature of the call a message belongs to: every message carries
+ * its sender's, and a receiver compares it with its own before it writes a
+ * byte (core/sig.c builds and prints them).  Ranks that disagree on a
+ * collective -- its kind, count, datatype, op, root, or which one it is
+ * (seq) -- then fail with WEFT_ERR_INVALID_USAGE instead of exchanging
+ * data that does not fit.  24 bytes, so that an 8-byte message and its
+ * header still share one cache line in a shm slot. */
+typedef struct {
+    uint64_t seq;   /* the collective's number on the communicator */
+    uint64_t count; /* the call's count, in elements */
+    uint8_t coll, dtype, op, flags;
+    int32_t root;
+} weft_wire_sig_t;
+#define WEFT_SIG_F_PRESENT 0x1 /* a signature was sent (WEFT_CHECK is not 0) */
+#define WEFT_SIG_F_P2P 0x2     /* send/recv: only count and datatype must agree */
+#define WEFT_WIRE_SIG_BYTES 24
+
+/* 1 when a message signed `got` may be delivered to a receive signed
+ * `mine` (either unsigned: nothing to compare). */
+static inline int weft__sig_agree(const weft_wire_sig_t *mine, const weft_wire_sig_t *got)
+{
+    if (!(mine->flags & WEFT_SIG_F_PRESENT) || !(got->flags & WEFT_SIG_F_PRESENT))
+        return 1;
+    if ((mine->flags ^ got->flags) & WEFT_SIG_F_P2P)
+        return 0;
+    if (mine->flags & WEFT_SIG_F_P2P)
+        return mine->count == got->count && mine->dtype == got->dtype;
+    return mine->seq == got->seq && mine->count == got->count && mine->coll == got->coll &&
+           mine->dtype == got->dtype && mine->op == got->op && mine->root == got->root;
+}
+
 struct weft_treq {
     /* Set by the caller before isend/irecv. */
     void *buf;    /* send: the data; recv: where it goes (when consume is NULL) */
@@ -43,8 +74,13 @@ struct weft_treq {
     void (*complete)(weft_treq_t *req); /* called once, from progress */
     void *user;                         /* the caller's context */
     uint32_t user_index;
+    const weft_wire_sig_t *sig; /* the call's signature, or NULL to send none */
     /* Set by the transport. */
     weft_status_t status;
+    /* Receives: the signature the message carried (flags 0 if none).  A
+     * receive whose message's signature disagrees with req->sig fails
+     * with WEFT_ERR_INVALID_USAGE and keeps the sender's here. */
+    weft_wire_sig_t peer_sig;
     /* Private to the transport that holds the request. */
     weft_treq_t *next;
     size_t done_bytes;
@@ -87,6 +123,12 @@ typedef struct {
      * waiting for the timeout. */
     void (*shutdown)(weft_transport_t *tp);
     void (*counters)(weft_transport_t *tp, weft_tcounters_t *c_p);
+    /* Liveness board, for timeout messages and hang reports: announce
+     * shows the peers the collective this rank has entered (a store, no
+     * message); peer_announced reads a peer's, returning 0 when this
+     * transport cannot see it. */
+    void (*announce)(weft_transport_t *tp, uint64_t seq);
+    int (*peer_announced)(weft_transport_t *tp, int peer, uint64_t *seq_p);
     void (*destroy)(weft_transport_t *tp);
 } weft_transport_ops_t;
 

@@ -83,6 +83,15 @@ static const cfg_row_t table[WEFT_CFG_COUNT] = {
                             "of detecting it (format: docs/TOPOLOGY.md)"},
     [WEFT_CFG_TOPO_DUMP_FILE] = {"TOPO_DUMP_FILE", CFG_STR, "",
                                  "write the detected topology to this file"},
+    [WEFT_CFG_CHECK] = {"CHECK", CFG_STR, "header",
+                        "signature checks of every call (sequence number, collective, count, "
+                        "datatype, op, root): header checks the one each message carries; 1 "
+                        "(or full) also compares every rank's with every other's before data "
+                        "moves; 0 (or off) none, to measure what they cost"},
+    [WEFT_CFG_DEBUG_SIGNAL] = {"DEBUG_SIGNAL", CFG_BOOL, "0",
+                               "1: SIGUSR1 prints a report of every communicator of the "
+                               "process (pending call, step, each peer's last sequence "
+                               "number) to the log"},
     [WEFT_CFG_SECRET] = {"SECRET", CFG_STR, "",
                          "weft_comm_init_env: shared secret every connection must present; "
                          "empty derives one from the launcher's job id"},

@@ -40,6 +40,8 @@ typedef enum {
     WEFT_CFG_TUNER,
     WEFT_CFG_TOPO_FILE,
     WEFT_CFG_TOPO_DUMP_FILE,
+    WEFT_CFG_CHECK,
+    WEFT_CFG_DEBUG_SIGNAL,
     WEFT_CFG_COUNT
 } weft_cfg_key_t;
 

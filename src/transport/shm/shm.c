@@ -88,6 +88,15 @@ static void deliver(weft_treq_t *req, size_t off, const void *data, size_t len)
 
 /* --- sender ------------------------------------------------------------- */
 
+/* The call's signature goes in every slot (it shares the header's line). */
+static void sign_slot(shm_slot_hdr_t *h, const weft_treq_t *req)
+{
+    if (req->sig != NULL)
+        h->sig = *req->sig;
+    else
+        h->sig.flags = 0;
+}
+
 /* A free slot for the sender, or NULL when the ring is full. */
 static shm_slot_hdr_t *send_slot(shm_peer_t *pe)
 {
@@ -118,6 +127,7 @@ static int send_eager(shm_t *t, shm_peer_t *pe, weft_treq_t *req)
         h->msg_bytes = req->bytes;
         h->off = sent;
         h->len = (uint32_t)len;
+        sign_slot(h, req);
         if (len > 0)
             memcpy(h + 1, (const char *)req->buf + sent, len);
         publish(pe, h);
@@ -139,6 +149,7 @@ static int send_single_copy(shm_t *t, shm_peer_t *pe, weft_treq_t *req)
     h->msg_bytes = req->bytes;
     h->off = 0;
     h->len = 0;
+    sign_slot(h, req);
     d->src = (uint64_t)(uintptr_t)req->buf;
     atomic_store_explicit(&d->state, SC_POSTED, memory_order_relaxed);
     req->priv[REQ_SLOT] = pe->head;
@@ -242,6 +253,14 @@ static int recv_progress(shm_t *t, int p)
         shm_slot_hdr_t *h = shm_slot(&t->geom, c, tail);
         if (atomic_load_explicit(&h->seq, memory_order_acquire) != tail + 1)
             break; /* not written yet */
+        /* The signature first: ranks that disagree on the call learn it
+         * before any byte lands, whatever the sizes. */
+        req->peer_sig = h->sig;
+        if (req->sig != NULL && !weft__sig_agree(req->sig, &h->sig)) {
+            fail_peer(pe, weft__error(WEFT_ERR_INVALID_USAGE, "rank %d: the message from rank "
+                                      "%d belongs to a different call", t->rank, p));
+            return 1;
+        }
         if (h->msg_bytes != req->bytes) {
             fail_peer(pe, size_mismatch(t, p, req, h->msg_bytes));
             return 1;
@@ -370,6 +389,23 @@ static void shm_shutdown(weft_transport_t *tp)
         atomic_store_explicit(&((shm_seg_hdr_t *)t->seg)->failed, 1, memory_order_release);
 }
 
+static void shm_announce(weft_transport_t *tp, uint64_t seq)
+{
+    shm_t *t = (shm_t *)tp;
+    if (t->seg != NULL)
+        atomic_store_explicit(&((shm_seg_hdr_t *)t->seg)->announced, seq, memory_order_relaxed);
+}
+
+static int shm_peer_announced(weft_transport_t *tp, int peer, uint64_t *seq_p)
+{
+    shm_t *t = (shm_t *)tp;
+    const shm_seg_hdr_t *h = t->peers[peer].peer_seg;
+    if (h == NULL)
+        return 0;
+    *seq_p = atomic_load_explicit(&h->announced, memory_order_relaxed);
+    return 1;
+}
+
 static void shm_counters(weft_transport_t *tp, weft_tcounters_t *c_p)
 {
     *c_p = ((shm_t *)tp)->counters;
@@ -429,5 +465,7 @@ const weft_transport_ops_t weft__shm_ops = {
     .cancel_all = shm_cancel_all,
     .shutdown = shm_shutdown,
     .counters = shm_counters,
+    .announce = shm_announce,
+    .peer_announced = shm_peer_announced,
     .destroy = shm_destroy,
 };

@@ -7,8 +7,9 @@
  *
  *   tail       slots consumed by the receiver  (own cache line)
  *   rndv_done  single-copy reads finished      (own cache line)
- *   slots[nslots], each a 32-byte header and slot_bytes of data, the header
- *   starting a cache line so that up to 32 bytes of data share its line
+ *   slots[nslots], each a 56-byte header (with the call's signature, see
+ *   transport.h) and slot_bytes of data, the header starting a cache line
+ *   so that up to 8 bytes of data share its line
  *
  * Slot k of the stream (k = 0, 1, ...) lives at index k % nslots.  The
  * sender fills it, then publishes it with a release store of seq = k + 1 in
@@ -54,6 +55,7 @@ typedef struct {
     uint64_t off;         /* eager: where this slot's data goes in the message */
     uint32_t len;         /* eager: bytes in this slot */
     uint32_t kind;
+    weft_wire_sig_t sig;  /* the sender's call, checked by the receiver */
     /* data follows; single copy: the sender's buffer address (8 bytes) and
      * the slot state (4 bytes) */
 } shm_slot_hdr_t;
@@ -82,6 +84,7 @@ typedef struct {
 typedef struct {
     uint64_t magic;
     _Atomic uint64_t failed; /* set by the owner when its communicator fails */
+    _Atomic uint64_t announced; /* the collective the owner has entered (diagnosis) */
     uint64_t owner_token;
     int32_t owner_rank, nranks;
     shm_geom_t geom;

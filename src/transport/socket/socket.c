@@ -69,6 +69,27 @@ static void pack_piece_hdr(uint8_t *out, uint64_t len, uint64_t msg_bytes, uint6
     weft__put_le64(out + 32, msg);
 }
 
+/* The call's signature, after the 40 bytes of framing. */
+static void pack_piece_sig(uint8_t *out, const weft_wire_sig_t *sig)
+{
+    static const weft_wire_sig_t none = {0, 0, 0, 0, 0, 0, 0};
+    const weft_wire_sig_t *s = sig != NULL ? sig : &none;
+    weft__put_le64(out + 40, s->seq);
+    weft__put_le64(out + 48, s->count);
+    out[56] = s->coll;
+    out[57] = s->dtype;
+    out[58] = s->op;
+    out[59] = s->flags;
+    weft__put_le32(out + 60, (uint32_t)s->root);
+}
+
+static weft_wire_sig_t unpack_piece_sig(const uint8_t *h)
+{
+    weft_wire_sig_t s = {weft__get_le64(h + 40), weft__get_le64(h + 48), h[56], h[57], h[58],
+                         h[59], (int32_t)weft__get_le32(h + 60)};
+    return s;
+}
+
 /* A piece is done: the request completes with its last piece. */
 static void piece_finished(sock_t *t, sock_piece_t *p, weft_status_t st, int is_send)
 {
@@ -155,6 +176,12 @@ weft_status_t weft__sock_check_piece_hdr(sock_t *t, int peer, const sock_piece_t
         return weft__error(pst, "rank %d: bad piece header on the connection from rank %d: %s",
                            t->rank, peer, why);
     uint64_t len = weft__get_le64(h + 8), msg = weft__get_le64(h + 16), off = weft__get_le64(h + 24);
+    /* The signature first: ranks that disagree on the call learn it
+     * before any byte lands, whatever the sizes. */
+    p->req->peer_sig = unpack_piece_sig(h);
+    if (p->req->sig != NULL && !weft__sig_agree(p->req->sig, &p->req->peer_sig))
+        return weft__error(WEFT_ERR_INVALID_USAGE, "rank %d: the message from rank %d belongs "
+                           "to a different call", t->rank, peer);
     if (weft__get_le64(h + 32) != p->msg)
         return weft__error(WEFT_ERR_INVALID_USAGE,
                            "rank %d: message %llu from rank %d arrived where message %llu was "
@@ -310,6 +337,7 @@ static weft_status_t post(sock_t *t, int peer, weft_treq_t *req, int is_send)
         sock_conn_t *c = &pe->conn[conn[i]];
         if (is_send) {
             pack_piece_hdr(p->hdr, len[i], req->bytes, off[i], m);
+            pack_piece_sig(p->hdr, req->sig);
             piece_enqueue(&c->sendq, &c->sendq_tail, p);
         } else {
             piece_enqueue(&c->recvq, &c->recvq_tail, p);
@@ -352,6 +380,21 @@ static void sock_shutdown(weft_transport_t *tp)
         }
         t->peers[p].broken = 1;
     }
+}
+
+/* A remote peer's progress is seen only through its messages. */
+static void sock_announce(weft_transport_t *tp, uint64_t seq)
+{
+    (void)tp;
+    (void)seq;
+}
+
+static int sock_peer_announced(weft_transport_t *tp, int peer, uint64_t *seq_p)
+{
+    (void)tp;
+    (void)peer;
+    (void)seq_p;
+    return 0;
 }
 
 static void sock_counters(weft_transport_t *tp, weft_tcounters_t *c_p)
@@ -416,5 +459,7 @@ const weft_transport_ops_t weft__socket_ops = {
     .cancel_all = sock_cancel_all,
     .shutdown = sock_shutdown,
     .counters = sock_counters,
+    .announce = sock_announce,
+    .peer_announced = sock_peer_announced,
     .destroy = sock_destroy,
 };

@@ -11,14 +11,16 @@
  * same count on both sides.  A message smaller than
  * WEFT_SOCKET_MIN_STRIPE_BYTES travels whole on connection m % K; a larger
  * one is cut into K pieces, piece j on connection (m + j) % K, so that all
- * connections carry data at once.  Each piece is a 40-byte header
+ * connections carry data at once.  Each piece is a 64-byte header
  *
  *   magic u32 | version u16 | type u16 | len u64 | msg_bytes u64 | off u64 | m u64
+ *   | signature: seq u64 | count u64 | coll u8 | dtype u8 | op u8 | flags u8 | root i32
  *
  * then len bytes.  The receiver checks the header against the piece it
- * expects before reading any data: a mismatch means the ranks disagree on
- * a collective's count (or their message streams are out of step) and
- * fails the receive without writing anything.
+ * expects before reading any data: a signature (transport.h) that differs
+ * from its own call's, or a size that does, means the ranks disagree on a
+ * collective (or their message streams are out of step) and fails the
+ * receive without writing anything.
  * A receiver reads a connection only while a piece is posted on it, so TCP
  * flow control, not memory, holds back early senders.
  */
@@ -33,7 +35,7 @@
 #define SOCK_MSG_HELLO (WEFT_MSG_SOCKET_FIRST + 0)
 #define SOCK_MSG_DATA (WEFT_MSG_SOCKET_FIRST + 1)
 #define SOCK_HELLO_BODY (WEFT_SECRET_BYTES + 16)
-#define SOCK_PIECE_HDR 40
+#define SOCK_PIECE_HDR 64 /* 40 + the signature, WEFT_WIRE_SIG_BYTES */
 #define SOCK_MAX_CONNS 16
 #define SOCK_MAX_PENDING 64 /* accepted connections that owe a hello */
 

@@ -1,0 +1,96 @@
+/*
+ * diag.h - what a communicator keeps so that a failure can be explained:
+ * signatures of calls, what each peer was last heard doing, the full
+ * signature check, timeout messages and the hang report.
+ *
+ * A call's signature is (sequence number, collective, count, datatype, op,
+ * root).  The sequence number counts the collectives issued on the
+ * communicator (send and recv are not counted: they pair two ranks, not
+ * all).  Three levels (WEFT_CHECK, weft_config_t.check):
+ *   off     nothing is signed (to measure what checking costs);
+ *   header  every message carries its call's signature in the header the
+ *           transport sends anyway, and the receiver compares it with its
+ *           own before a byte lands: ranks that disagree fail with
+ *           WEFT_ERR_INVALID_USAGE and both signatures in the message.  A
+ *           rank that only sends in that call (a broadcast root) may finish
+ *           first; it fails at its next call (the communicator has failed);
+ *   full    before each call moves data, the ranks exchange signatures
+ *           (an all-gather), so every rank sees every other's and all of
+ *           them report the first disagreeing peer; no data moves.
+ * Every message received also records the peer's sequence number
+ * (peer_seen), and each rank announces the collective it is in where the
+ * transport can show it (shm): the timeout message and the hang report say
+ * from that which peers never arrived.
+ */
+#ifndef WEFT_CORE_DIAG_H
+#define WEFT_CORE_DIAG_H
+
+#include "transport/transport.h"
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct weft_comm;
+typedef struct weft_op_desc weft_op_desc_t;
+typedef struct weft_exec weft_exec_t;
+
+/* A signature whose coll is this marks the full check's own messages. */
+#define WEFT_SIG_COLL_CHECK 0xfe
+
+/* What one rank contributes to the full check. */
+typedef struct {
+    weft_wire_sig_t first; /* the run's first call */
+    uint64_t hash;         /* of every call's signature, for groups */
+    uint32_t ncalls, reserved;
+} weft_check_rec_t;
+
+typedef struct {
+    int check;                   /* WEFT_CHECK_OFF, _HEADER or _FULL */
+    _Atomic uint64_t *peer_seen; /* [nranks]: last seq heard from each peer, 0: none */
+    weft_wire_sig_t *sigs;       /* per call of the run in flight */
+    uint32_t sigs_cap, nsigs;
+    const weft_wire_sig_t *run_sigs; /* what the executor signs with (NULL: nothing) */
+    weft_wire_sig_t check_sig;       /* the full check's messages */
+    weft_check_rec_t check_mine;     /* what this rank sends in the full check */
+    weft_check_rec_t *check_all;     /* [nranks], full check only */
+    _Atomic uint64_t running_seq;    /* seq of the run in flight, 0 when idle */
+    _Atomic uint64_t last_seq;       /* comm->seq, readable from other threads */
+    _Atomic int stage;               /* WEFT_DIAG_* */
+    unsigned report_seen;            /* the last hang report this comm's driver answered */
+} weft_diag_t;
+
+enum { WEFT_DIAG_IDLE, WEFT_DIAG_CHECKING, WEFT_DIAG_RUNNING };
+
+/* The check level from a weft_check_t (WEFT_CHECK_DEFAULT: WEFT_CHECK). */
+int weft__diag_check_level(int requested);
+weft_status_t weft__diag_init(weft_diag_t *d, int nranks, int check);
+void weft__diag_free(weft_diag_t *d);
+
+/* Signs the calls of a run on comm (ops[0..n)) and advances comm->seq. */
+weft_status_t weft__diag_begin(struct weft_comm *comm, const weft_op_desc_t *ops, int n);
+void weft__diag_end(struct weft_comm *comm);
+
+/* "allreduce #5 (1000 x float32, sum)" */
+void weft__sig_format(const weft_wire_sig_t *s, char *buf, size_t len);
+/* The error for a message whose signature disagrees with this rank's. */
+weft_status_t weft__sig_mismatch(struct weft_comm *comm, int peer, const weft_wire_sig_t *mine,
+                                 const weft_wire_sig_t *theirs, const char *how);
+
+/* The full check (check.c): prepare makes comm->active the exchange of
+ * this run's record; after it ran, verdict compares the records. */
+weft_status_t weft__check_prepare(struct weft_comm *comm, const weft_op_desc_t *ops, int n);
+weft_status_t weft__check_verdict(struct weft_comm *comm);
+
+/* Timeouts and reports (report.c). */
+weft_status_t weft__diag_timeout_error(struct weft_comm *comm);
+/* The peers that have not entered the run in flight, as text. */
+void weft__diag_missing_peers(struct weft_comm *comm, char *buf, size_t len);
+/* Prints the report of every live communicator to the log (WARN). */
+void weft__diag_report_all(const char *why);
+/* The driver of a call: answers a pending SIGUSR1 report with its step. */
+void weft__diag_poll_report(struct weft_comm *comm);
+/* Installs the SIGUSR1 handler once when WEFT_DEBUG_SIGNAL is set. */
+void weft__diag_signal_setup(void);
+
+#endif

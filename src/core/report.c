@@ -1,0 +1,227 @@
+/*
+ * report.c - saying where a stuck call is stuck: the timeout message and
+ * the hang report (see diag.h).
+ *
+ * A timeout names the call (sequence number, collective, count, datatype),
+ * the first steps still pending, and the peers that never arrived: those
+ * whose announced collective (shm: a word in their segment) is older than
+ * ours, or, where nothing is announced (sockets), those we have not heard
+ * from in this call.
+ *
+ * The hang report lists every live communicator of the process: rank,
+ * the call in flight and its stage, and each peer's last known sequence
+ * number.  It is printed on a timeout and, with WEFT_DEBUG_SIGNAL=1, on
+ * SIGUSR1.  The signal handler only write()s a byte to a pipe (async-
+ * signal-safe); a watcher thread reads it and prints, and each thread
+ * driving a call, seeing the report's generation change, adds the steps it
+ * is blocked on.
+ */
+#include "core/comm.h"
+#include "core/diag.h"
+#include "util/config.h"
+#include "util/log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+static _Atomic unsigned report_generation;
+
+/* Appends to buf; keeps it terminated when full. */
+static size_t put(char *buf, size_t len, size_t used, const char *fmt, ...)
+    WEFT_PRINTF(4, 5);
+static size_t put(char *buf, size_t len, size_t used, const char *fmt, ...)
+{
+    if (used >= len)
+        return used;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf + used, len - used, fmt, ap);
+    va_end(ap);
+    return n < 0 ? used : WEFT_MIN(len, used + (size_t)n);
+}
+
+/* A peer's last known collective: announced (1) or last heard (0). */
+static int peer_position(struct weft_comm *comm, int p, uint64_t *seq_p)
+{
+    weft_transport_t *tp = comm->tp[comm->peer_class[p]];
+    if (tp != NULL && tp->ops->peer_announced(tp, p, seq_p))
+        return 1;
+    *seq_p = atomic_load_explicit(&comm->diag.peer_seen[p], memory_order_relaxed);
+    return 0;
+}
+
+void weft__diag_missing_peers(struct weft_comm *comm, char *buf, size_t len)
+{
+    uint64_t seq = atomic_load_explicit(&comm->diag.running_seq, memory_order_relaxed);
+    size_t used = 0;
+    int shown = 0, more = 0;
+    buf[0] = '\0';
+    for (int p = 0; p < comm->nranks; p++) {
+        uint64_t at;
+        if (p == comm->rank)
+            continue;
+        int announced = peer_position(comm, p, &at);
+        if (at >= seq)
+            continue;
+        if (shown == 8) {
+            more++;
+            continue;
+        }
+        used = put(buf, len, used, "%srank %d (%s #%llu)", shown ? ", " : "", p,
+                   announced ? "still at" : "not heard from since", (unsigned long long)at);
+        shown++;
+    }
+    if (more > 0)
+        put(buf, len, used, " and %d more", more);
+    if (shown == 0)
+        snprintf(buf, len, "none: every peer has entered it");
+}
+
+static void describe_call(struct weft_comm *comm, char *buf, size_t len)
+{
+    const weft_diag_t *d = &comm->diag;
+    weft__sig_format(&d->sigs[0], buf, len);
+    if (d->nsigs > 1) {
+        size_t used = strlen(buf);
+        put(buf, len, used, " and %u more calls of its group", d->nsigs - 1);
+    }
+}
+
+weft_status_t weft__diag_timeout_error(struct weft_comm *comm)
+{
+    char call[192], pending[256], missing[256];
+    describe_call(comm, call, sizeof(call));
+    weft__exec_describe_pending(&comm->active->exec, pending, sizeof(pending));
+    weft__diag_missing_peers(comm, missing, sizeof(missing));
+    int checking = atomic_load(&comm->diag.stage) == WEFT_DIAG_CHECKING;
+    return weft__error(WEFT_ERR_TIMEOUT,
+                       "rank %d/%d: %s did not complete within %.1f s without progress "
+                       "(WEFT_TIMEOUT)%s; blocked at %s; peers that never arrived in it: %s",
+                       comm->rank, comm->nranks, call, comm->timeout_s,
+                       checking ? " during the signature exchange of WEFT_CHECK=1" : "", pending,
+                       missing);
+}
+
+/* One line per communicator: where it is and where its peers are. */
+static void report_comm(struct weft_comm *comm, void *arg)
+{
+    (void)arg;
+    char peers[512];
+    size_t used = 0;
+    for (int p = 0; p < comm->nranks && used < sizeof(peers); p++) {
+        uint64_t at;
+        if (p == comm->rank)
+            continue;
+        int announced = peer_position(comm, p, &at);
+        used = put(peers, sizeof(peers), used, "%s%d:#%llu%s", used ? " " : "", p,
+                   (unsigned long long)at, announced ? "" : "?");
+    }
+    if (used == 0)
+        snprintf(peers, sizeof(peers), "(none)");
+    uint64_t running = atomic_load_explicit(&comm->diag.running_seq, memory_order_relaxed);
+    uint64_t last = atomic_load_explicit(&comm->diag.last_seq, memory_order_relaxed);
+    int stage = atomic_load_explicit(&comm->diag.stage, memory_order_relaxed);
+    WEFT_WARN("hang report: comm %p rank %d/%d: %s #%llu%s; peers at (rank:#seq, ? = last "
+              "heard, else announced): %s", (void *)comm, comm->rank, comm->nranks,
+              running ? "in the call" : "idle after", (unsigned long long)(running ? running : last),
+              stage == WEFT_DIAG_CHECKING ? " (signature exchange)" : "", peers);
+}
+
+void weft__diag_report_all(const char *why)
+{
+    WEFT_WARN("hang report (%s): every live communicator of this process follows", why);
+    weft__comm_foreach(report_comm, NULL);
+}
+
+void weft__diag_poll_report(struct weft_comm *comm)
+{
+    unsigned gen = atomic_load_explicit(&report_generation, memory_order_relaxed);
+    if (gen == comm->diag.report_seen)
+        return;
+    comm->diag.report_seen = gen;
+    char call[192], pending[256], missing[256];
+    describe_call(comm, call, sizeof(call));
+    weft__exec_describe_pending(&comm->active->exec, pending, sizeof(pending));
+    weft__diag_missing_peers(comm, missing, sizeof(missing));
+    WEFT_WARN("hang report: rank %d/%d is in %s, blocked at %s; peers not in it: %s",
+              comm->rank, comm->nranks, call, pending, missing);
+}
+
+/* --- SIGUSR1 ------------------------------------------------------------- */
+
+static int signal_pipe[2] = {-1, -1};
+static pthread_once_t signal_once = PTHREAD_ONCE_INIT;
+
+static void on_sigusr1(int sig)
+{
+    (void)sig;
+    int saved = errno;
+    char byte = 1;
+    if (write(signal_pipe[1], &byte, 1) < 0) {
+        /* Nothing to do: a report is already pending, or the pipe is gone. */
+    }
+    errno = saved;
+}
+
+static void *watcher_main(void *arg)
+{
+    (void)arg;
+    char bytes[16];
+    for (;;) {
+        ssize_t n = read(signal_pipe[0], bytes, sizeof(bytes));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return NULL;
+        atomic_fetch_add_explicit(&report_generation, 1, memory_order_relaxed);
+        weft__diag_report_all("SIGUSR1, WEFT_DEBUG_SIGNAL=1");
+    }
+}
+
+static void signal_setup_once(void)
+{
+    if (pipe(signal_pipe) != 0) {
+        WEFT_WARN("WEFT_DEBUG_SIGNAL: pipe: %s; no hang report on SIGUSR1", strerror(errno));
+        return;
+    }
+    /* The handler must never block: a full pipe already holds a request. */
+    fcntl(signal_pipe[1], F_SETFL, fcntl(signal_pipe[1], F_GETFL) | O_NONBLOCK);
+    fcntl(signal_pipe[0], F_SETFD, FD_CLOEXEC);
+    fcntl(signal_pipe[1], F_SETFD, FD_CLOEXEC);
+    pthread_t th;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    /* The watcher takes no signal: the handler must run in a thread that
+     * is not blocked in the pipe it writes to. */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    int rc = pthread_create(&th, &attr, watcher_main, NULL);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    pthread_attr_destroy(&attr);
+    if (rc != 0) {
+        WEFT_WARN("WEFT_DEBUG_SIGNAL: no watcher thread (%s); no hang report on SIGUSR1",
+                  strerror(rc));
+        return;
+    }
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_sigusr1;
+    sa.sa_flags = SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGUSR1, &sa, NULL);
+    WEFT_INFO("WEFT_DEBUG_SIGNAL: kill -USR1 %d prints a hang report", (int)getpid());
+}
+
+void weft__diag_signal_setup(void)
+{
+    if (weft__config_int(WEFT_CFG_DEBUG_SIGNAL) != 0)
+        pthread_once(&signal_once, signal_setup_once);
+}
