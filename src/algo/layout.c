@@ -1,12 +1,36 @@
 /*
- * layout.c - building the node layout from per-rank node labels.
+ * layout.c - building the node layout from per-rank node labels, with the
+ * ranks of a node in rank order or in the order of a per-rank sort key
+ * (the cluster view orders them by rail).
  */
 #include "algo/layout.h"
 
 #include <stdlib.h>
 #include <string.h>
 
+/* Sorts each node's members by key (insertion sort: nodes are small). */
+static void order_members(weft_layout_t *l, const int *key)
+{
+    for (int j = 0; j < l->nnodes; j++) {
+        int *m = l->members + l->node_first[j], size = weft__layout_node_size(l, j);
+        for (int a = 1; a < size; a++) {
+            int r = m[a], b = a;
+            for (; b > 0 && key[m[b - 1]] > key[r]; b--)
+                m[b] = m[b - 1];
+            m[b] = r;
+        }
+        for (int a = 0; a < size; a++)
+            l->local_rank[m[a]] = a;
+    }
+}
+
 weft_status_t weft__layout_build(weft_layout_t *l, int nranks, const int *label)
+{
+    return weft__layout_build_ordered(l, nranks, label, NULL);
+}
+
+weft_status_t weft__layout_build_ordered(weft_layout_t *l, int nranks, const int *label,
+                                         const int *key)
 {
     memset(l, 0, sizeof(*l));
     l->nranks = nranks;
@@ -47,6 +71,8 @@ weft_status_t weft__layout_build(weft_layout_t *l, int nranks, const int *label)
         l->min_node_size = size < l->min_node_size ? size : l->min_node_size;
     }
     free(fill);
+    if (key != NULL)
+        order_members(l, key);
     return WEFT_OK;
 }
 

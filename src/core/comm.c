@@ -22,84 +22,6 @@
 #include <string.h>
 #include <unistd.h>
 
-typedef struct {
-    char host[WEFT_HOSTID_BYTES];
-    char machine[WEFT_HOSTID_BYTES];
-    int32_t pid;
-    int32_t reserved;
-} peer_info_t;
-
-/* How long a waiting rank polls before it yields: WEFT_SPIN_US, or by
- * default 50 us, and none when the ranks on this machine outnumber its
- * CPUs -- then a polling rank only delays the peer it waits for (measured:
- * 4 threads on 2 cores, 8-byte all-reduce 140 us with polling, 7.5 us
- * without). */
-static uint64_t spin_budget_ns(int ranks_here)
-{
-    if (weft__config_is_set(WEFT_CFG_SPIN_US))
-        return (uint64_t)weft__config_int(WEFT_CFG_SPIN_US) * 1000;
-    /* The machine's CPUs, not this process's affinity: a launcher that
-     * binds each rank to one core does not make the machine oversubscribed. */
-    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    return cpus > 0 && ranks_here > cpus ? 0 : 50000;
-}
-
-static weft_status_t exchange_peers(struct weft_comm *comm, uint64_t deadline)
-{
-    int n = comm->nranks;
-    peer_info_t mine = {{0}, {0}, (int32_t)getpid(), 0};
-    weft__host_id(mine.host);
-    weft__machine_id(mine.machine);
-    memcpy(comm->host, mine.host, WEFT_HOSTID_BYTES);
-    peer_info_t *all = calloc((size_t)n, sizeof(*all));
-    comm->peer_pid = calloc((size_t)n, sizeof(int));
-    comm->peer_host = calloc((size_t)n, WEFT_HOSTID_BYTES);
-    comm->peer_class = calloc((size_t)n, 1);
-    if (all == NULL || !comm->peer_pid || !comm->peer_host || !comm->peer_class) {
-        free(all);
-        return weft__error(WEFT_ERR_NO_MEMORY, "peer tables for %d ranks", n);
-    }
-    weft_status_t st = weft__bootstrap_allgather(comm->bs, &mine, all, sizeof(mine), deadline);
-    if (st != WEFT_OK) {
-        free(all);
-        return st;
-    }
-    int no_shm = weft__config_int(WEFT_CFG_SHM_DISABLE) != 0, ranks_here = 0;
-    int *label = calloc((size_t)n, sizeof(int));
-    if (label == NULL) {
-        free(all);
-        return weft__error(WEFT_ERR_NO_MEMORY, "node labels for %d ranks", n);
-    }
-    for (int p = 0; p < n; p++) {
-        all[p].host[WEFT_HOSTID_BYTES - 1] = '\0';
-        all[p].machine[WEFT_HOSTID_BYTES - 1] = '\0';
-        ranks_here += strcmp(all[p].machine, mine.machine) == 0;
-        memcpy(comm->peer_host + (size_t)p * WEFT_HOSTID_BYTES, all[p].host, WEFT_HOSTID_BYTES);
-        comm->peer_pid[p] = all[p].pid;
-        int same = strcmp(all[p].host, mine.host) == 0;
-        comm->peer_class[p] = same && !no_shm ? WEFT_TP_SHM : WEFT_TP_SOCKET;
-        label[p] = p;
-        for (int q = 0; q < p; q++) {
-            if (strcmp(all[q].host, all[p].host) == 0) {
-                label[p] = label[q];
-                break;
-            }
-        }
-    }
-    st = weft__layout_build(&comm->layout, n, label);
-    free(label);
-    if (st != WEFT_OK) {
-        free(all);
-        return weft__error(st, "node layout for %d ranks", n);
-    }
-    comm->spin_ns = spin_budget_ns(ranks_here);
-    comm->nnodes = comm->layout.nnodes;
-    comm->local_rank = comm->layout.local_rank[comm->rank];
-    comm->local_size = weft__layout_node_size(&comm->layout, comm->layout.node_of[comm->rank]);
-    free(all);
-    return WEFT_OK;
-}
-
 static weft_status_t create_transports(struct weft_comm *comm, uint64_t deadline)
 {
     static const weft_transport_ops_t *const kinds[WEFT_NUM_TP] = {
@@ -160,6 +82,7 @@ static void free_resources(struct weft_comm *comm)
     free(comm->peer_host);
     free(comm->peer_class);
     weft__diag_free(&comm->diag);
+    free(comm->peer_rail);
     weft__layout_free(&comm->layout);
     memset(comm->tp, 0, sizeof(comm->tp));
     comm->bs = NULL;
@@ -168,6 +91,7 @@ static void free_resources(struct weft_comm *comm)
     comm->peer_pid = NULL;
     comm->peer_host = NULL;
     comm->peer_class = NULL;
+    comm->peer_rail = NULL;
 }
 
 weft_status_t weft__comm_end(struct weft_comm *comm, int abort)
@@ -232,7 +156,7 @@ weft_status_t weft__comm_create_config(int nranks, const weft_unique_id_t *id, i
     weft_status_t st = weft__bootstrap_init(id, rank, nranks, deadline, &comm->bs);
     if (st == WEFT_OK) {
         memcpy(comm->secret, weft__bootstrap_secret(comm->bs), WEFT_SECRET_BYTES);
-        st = exchange_peers(comm, deadline);
+        st = weft__comm_exchange_peers(comm, deadline);
     }
     if (st == WEFT_OK)
         st = weft__shrink_setup(comm, deadline);
@@ -250,8 +174,9 @@ weft_status_t weft__comm_create_config(int nranks, const weft_unique_id_t *id, i
         return weft__error_keep(st, "rank %d of %d could not join the communicator", rank,
                                 nranks);
     }
-    WEFT_INFO("rank %d/%d joined: node %d of %d, %d local ranks", rank, nranks,
-              comm->local_rank, comm->nnodes, comm->local_size);
+    WEFT_INFO("rank %d/%d joined: node %d of %d, local rank %d of %d, rail %s", rank, nranks,
+              comm->layout.node_of[rank], comm->nnodes, comm->local_rank, comm->local_size,
+              comm->rail[0] != '\0' ? comm->rail : "(none)");
     weft__diag_signal_setup();
     *comm_p = comm;
     return WEFT_OK;

@@ -15,6 +15,7 @@
 #include <stdatomic.h>
 
 enum { WEFT_TP_SHM, WEFT_TP_SOCKET, WEFT_NUM_TP };
+enum { WEFT_RAIL_NAME_BYTES = 16 }; /* an interface name (IFNAMSIZ) */
 
 struct weft_comm {
     int rank, nranks;
@@ -28,6 +29,8 @@ struct weft_comm {
     int *peer_pid;
     char *peer_host;     /* nranks * WEFT_HOSTID_BYTES */
     uint8_t *peer_class; /* per peer: WEFT_TP_SHM or WEFT_TP_SOCKET */
+    char rail[WEFT_RAIL_NAME_BYTES]; /* this rank's network interface, "" if none */
+    char *peer_rail;                 /* nranks * WEFT_RAIL_NAME_BYTES */
     weft_transport_t *tp[WEFT_NUM_TP];
     weft_tuner_t tuner;
     /* weft_comm_shrink's channel, which outlives the bootstrap star: this
@@ -56,6 +59,9 @@ struct weft_comm {
     weft_diag_t diag; /* signatures, peers' progress, reports (diag.h) */
     struct weft_comm *next_tombstone;
 };
+
+/* comm_peers.c: init phase 2, who is where (the cluster view). */
+weft_status_t weft__comm_exchange_peers(struct weft_comm *comm, uint64_t deadline);
 
 /* One call, as recorded for a group or run at once. */
 struct weft_op_desc {

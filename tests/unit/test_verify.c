@@ -61,11 +61,12 @@ static void sweep_algo(const weft_algo_t *al, int max_n)
     }
 }
 
-/* One layout case: label[r] names rank r's node. */
-static void layout_case(const weft_algo_t *al, int n, const int *label)
+/* One layout case: label[r] names rank r's node; key (or NULL: rank
+ * order) orders the ranks within a node, as the rails do. */
+static void layout_case_ordered(const weft_algo_t *al, int n, const int *label, const int *key)
 {
     weft_layout_t l;
-    if (weft__layout_build(&l, n, label) != WEFT_OK) {
+    if (weft__layout_build_ordered(&l, n, label, key) != WEFT_OK) {
         failures++;
         return;
     }
@@ -84,8 +85,14 @@ static void layout_case(const weft_algo_t *al, int n, const int *label)
     weft__layout_free(&l);
 }
 
+static void layout_case(const weft_algo_t *al, int n, const int *label)
+{
+    layout_case_ordered(al, n, label, NULL);
+}
+
 /* Topology-aware algorithms: 1..8 nodes x 1..8 ranks per node, in blocks
- * and interleaved (rank r on node r mod N), and uneven nodes. */
+ * and interleaved (rank r on node r mod N), and uneven nodes, also with
+ * the ranks of each node ordered against rank order. */
 static void sweep_layouts(const weft_algo_t *al, int max_n)
 {
     int label[64];
@@ -111,6 +118,11 @@ static void sweep_layouts(const weft_algo_t *al, int max_n)
         layout_case(al, n, label);
         if (n % 7 != 0)
             layout_case(al, n, shuffled);
+        /* Local ranks against rank order (rails named in reverse). */
+        int reverse[64];
+        for (int r = 0; r < n; r++)
+            reverse[r] = n - r;
+        layout_case_ordered(al, n, shuffled, reverse);
     }
 }
 
