@@ -121,3 +121,16 @@ if(TEST unit/test_api_errors)
   set_tests_properties(unit/test_api_errors/sock PROPERTIES LABELS unit TIMEOUT 120
     ENVIRONMENT "WEFT_TIMEOUT=5;WEFT_SHM_DISABLE=1")
 endif()
+
+# --- deadlines, signatures, hang reports (tests/unit/test_diag.c and
+# test_mismatch.c, run as unit tests over shm; here again over sockets and,
+# for test_diag, with the full check from the environment) ---------------------
+if(TEST unit/test_diag)
+  add_test(NAME unit/test_diag/sock COMMAND test_diag)
+  add_test(NAME unit/test_diag/check1 COMMAND test_diag)
+  add_test(NAME unit/test_mismatch/sock COMMAND test_mismatch)
+  set_tests_properties(unit/test_diag/sock unit/test_mismatch/sock PROPERTIES LABELS unit
+    TIMEOUT 300 ENVIRONMENT "WEFT_TIMEOUT=60;WEFT_SHM_DISABLE=1")
+  set_tests_properties(unit/test_diag/check1 PROPERTIES LABELS unit TIMEOUT 300
+    ENVIRONMENT "WEFT_TIMEOUT=60;WEFT_CHECK=1")
+endif()

@@ -101,8 +101,9 @@ weft_status_t weft__diag_timeout_error(struct weft_comm *comm)
     weft__diag_missing_peers(comm, missing, sizeof(missing));
     int checking = atomic_load(&comm->diag.stage) == WEFT_DIAG_CHECKING;
     return weft__error(WEFT_ERR_TIMEOUT,
-                       "rank %d/%d: %s did not complete within %.1f s without progress "
-                       "(WEFT_TIMEOUT)%s; blocked at %s; peers that never arrived in it: %s",
+                       "rank %d/%d: %s made no progress for %.1f s (the timeout: "
+                       "WEFT_TIMEOUT or weft_config_t.timeout_s)%s; blocked at %s; peers that "
+                       "never arrived in it: %s",
                        comm->rank, comm->nranks, call, comm->timeout_s,
                        checking ? " during the signature exchange of WEFT_CHECK=1" : "", pending,
                        missing);
