@@ -1,0 +1,83 @@
+#!/usr/bin/env python3
+"""make_seeds.py - writes the starting inputs of the fuzz targets under
+seeds/<target>/: one well-formed example of each message or setting, so
+that the fuzzer starts past the magic numbers, the checksum and the secret.
+Run it again after a wire format change.  Crash regression seeds live next
+to these (named crash-*) and are never rewritten."""
+import os
+import struct
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+MAGIC, VERSION = 0x54464557, 1
+SECRET = b"weft-fuzz-secret-0123456789abcd\0"
+PIECE_HDR = 64  # socket piece header with its signature; older 40-byte readers ignore the tail
+
+
+def hdr(mtype, length, version=VERSION):
+    return struct.pack("<IHHII", MAGIC, version, mtype, length, 0)
+
+
+def addr4(port, ip=(127, 0, 0, 1)):
+    return struct.pack("<HHI", 4, port, 0) + bytes(ip) + bytes(12)
+
+
+def coll(seq, kind, root, data):
+    return hdr(6, 24 + len(data)) + struct.pack("<IIIIQ", seq, kind, root, 0, len(data)) + data
+
+
+def hello(rank, nranks, addr=bytes(24)):
+    return SECRET + struct.pack("<II", rank, nranks) + addr
+
+
+def fnv1a32(b):
+    h = 2166136261
+    for c in b:
+        h = ((h ^ c) * 16777619) & 0xFFFFFFFF
+    return h
+
+
+def uid(port):
+    raw = struct.pack("<IHH", 0x64697577, 1, 0) + addr4(port) + SECRET
+    return raw + struct.pack("<I", fnv1a32(raw)) + bytes(60)
+
+
+SEEDS = {
+    "wire": {
+        "header": bytes([0]) + hdr(6, 40) + bytes([6]) + struct.pack("<H", 100),
+        "allgather-from-hub": bytes([1 + 3 * 0]) + coll(1, 1, 0, bytes(range(16))),
+        "allgather-at-hub": bytes([1 + 3 * 1]) + coll(1, 1, 0, bytes(range(8))),
+        "bcast-from-hub": bytes([1 + 3 * 2]) + coll(1, 2, 0, bytes(range(8))),
+        "barrier-at-hub": bytes([1 + 3 * 7]) + coll(1, 3, 0, b""),
+        "table": bytes([2 + 3 * 1]) + hdr(2, 72) + addr4(1000) + addr4(1001) + addr4(1002),
+        "welcome": bytes([2]) + hdr(4, 0),
+        "refused": bytes([2]) + hdr(5, 11) + b"rank 9 of 3",
+    },
+    "gate": {
+        "root-hello": bytes([1, 0]) + hdr(1, 64) + hello(1, 3, addr4(4242)),
+        "hub-hello": bytes([0, 2]) + hdr(3, 64) + hello(2, 3),
+        "old-version": bytes([1, 0]) + hdr(1, 64, version=7) + hello(0, 1, addr4(1)),
+    },
+    "sock": {
+        "hello": bytes([0, 2, 2, 1]) + hdr(16, 48) + SECRET + struct.pack("<IIII", 1, 3, 1, 0),
+        "piece": bytes([1]) + struct.pack("<HBB", 16, 3, 0)
+        + struct.pack("<IHHQQQQ", MAGIC, VERSION, 17, 128, 128, 0, 3) + bytes(PIECE_HDR - 40),
+    },
+    "uid": {"ipv4": uid(29500)},
+    "launch": {
+        "ompi": b"OMPI_COMM_WORLD_RANK=1\nOMPI_COMM_WORLD_SIZE=4\nOMPI_COMM_WORLD_LOCAL_SIZE=4\n"
+        b"OMPI_MCA_ess_base_jobid=123\n",
+        "torchrun": b"RANK=0\nWORLD_SIZE=2\nMASTER_ADDR=::1\nMASTER_PORT=29500\n"
+        b"TORCHELASTIC_RUN_ID=abc\n",
+        "slurm": b"SLURM_PROCID=3\nSLURM_NTASKS=8\nSLURM_NNODES=1\nSLURM_JOB_ID=77\nSLURM_STEP_ID=2\n",
+        "weft": b"WEFT_RANK=0\nWEFT_NRANKS=1\nWEFT_ROOT=[fe80::1%eth0]:80\nWEFT_SECRET=s\n",
+    },
+    "config": {"k": b"1K", "hex": b"0x10", "float": b"1.5e3", "bool": b"true",
+               "min": b"-9223372036854775808", "g": b"8G"},
+}
+
+for target, seeds in SEEDS.items():
+    d = os.path.join(HERE, "seeds", target)
+    os.makedirs(d, exist_ok=True)
+    for name, data in seeds.items():
+        with open(os.path.join(d, name), "wb") as f:
+            f.write(data)
