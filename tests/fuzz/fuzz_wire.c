@@ -54,10 +54,18 @@ static void fuzz_coll(uint8_t how, const uint8_t *data, size_t size)
     memset(all, 0xA5, sizeof(all));
     uint64_t deadline = weft__deadline_after(2);
     switch ((how >> 1) % 4) {
-    case 0: weft__bootstrap_allgather(&bs, mine, all, PER_RANK, deadline); break;
-    case 1: weft__bootstrap_bcast(&bs, all, PER_RANK, 0, deadline); break;
-    case 2: weft__bootstrap_bcast(&bs, all, PER_RANK, 1, deadline); break;
-    default: weft__bootstrap_barrier(&bs, deadline); break;
+    case 0:
+        weft__bootstrap_allgather(&bs, mine, all, PER_RANK, deadline);
+        break;
+    case 1:
+        weft__bootstrap_bcast(&bs, all, PER_RANK, 0, deadline);
+        break;
+    case 2:
+        weft__bootstrap_bcast(&bs, all, PER_RANK, 1, deadline);
+        break;
+    default:
+        weft__bootstrap_barrier(&bs, deadline);
+        break;
     }
     for (size_t i = 2 * PER_RANK; i < sizeof(all); i++)
         FUZZ_CHECK(all[i] == 0xA5);
@@ -88,9 +96,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     uint8_t how = data[0];
     switch (how % 3) {
-    case 0: fuzz_header(data + 1, size - 1); break;
-    case 1: fuzz_coll((uint8_t)(how / 3), data + 1, size - 1); break;
-    default: fuzz_reply((uint8_t)(how / 3), data + 1, size - 1); break;
+    case 0:
+        fuzz_header(data + 1, size - 1);
+        break;
+    case 1:
+        fuzz_coll((uint8_t)(how / 3), data + 1, size - 1);
+        break;
+    default:
+        fuzz_reply((uint8_t)(how / 3), data + 1, size - 1);
+        break;
     }
     return 0;
 }

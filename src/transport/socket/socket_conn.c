@@ -30,7 +30,7 @@
 typedef struct {
     uint8_t has_listener;
     uint8_t addr[WEFT_ADDR_PACKED_BYTES];
-    uint32_t nconns;      /* both sides must cut messages the same way */
+    uint32_t nconns; /* both sides must cut messages the same way */
     uint64_t min_stripe;
 } sock_blob_t;
 
@@ -73,8 +73,8 @@ weft_status_t weft__sock_setup(sock_t *t, const weft_tctx_t *ctx)
         }
     }
     /* Everyone joins the exchange, even after a local failure. */
-    weft_status_t xs = weft__bootstrap_allgather(ctx->bs, &mine, all, sizeof(mine),
-                                                 ctx->deadline_ns);
+    weft_status_t xs =
+        weft__bootstrap_allgather(ctx->bs, &mine, all, sizeof(mine), ctx->deadline_ns);
     if (st == WEFT_OK)
         st = xs;
     for (int p = 0; p < ctx->nranks && st == WEFT_OK; p++) {
@@ -86,11 +86,12 @@ weft_status_t weft__sock_setup(sock_t *t, const weft_tctx_t *ctx)
             weft__net_addr_unpack(all[p].addr, 0, &t->peers[p].addr) != WEFT_OK)
             st = weft__error(WEFT_ERR_REMOTE, "rank %d published no socket address", p);
         else if (all[p].nconns != mine.nconns || all[p].min_stripe != mine.min_stripe)
-            st = weft__error(WEFT_ERR_INVALID_USAGE,
-                             "rank %d has WEFT_SOCKET_NSOCKS=%u and WEFT_SOCKET_MIN_STRIPE_BYTES=%llu"
-                             ", rank %d has %u and %llu: they must match on every rank", p,
-                             all[p].nconns, (unsigned long long)all[p].min_stripe, ctx->rank,
-                             mine.nconns, (unsigned long long)mine.min_stripe);
+            st = weft__error(
+                WEFT_ERR_INVALID_USAGE,
+                "rank %d has WEFT_SOCKET_NSOCKS=%u and WEFT_SOCKET_MIN_STRIPE_BYTES=%llu"
+                ", rank %d has %u and %llu: they must match on every rank",
+                p, all[p].nconns, (unsigned long long)all[p].min_stripe, ctx->rank, mine.nconns,
+                (unsigned long long)mine.min_stripe);
     }
     free(all);
     return st;
@@ -171,8 +172,7 @@ int weft__sock_hello_check(const uint8_t buf[WEFT_WIRE_HDR_BYTES + SOCK_HELLO_BO
     uint32_t index = weft__get_le32(b + WEFT_SECRET_BYTES + 8);
     uint32_t zero = weft__get_le32(b + WEFT_SECRET_BYTES + 12);
     /* Only lower ranks connect to us (socket.h). */
-    if (n != (uint32_t)nranks || peer >= (uint32_t)rank || index >= (uint32_t)nconns ||
-        zero != 0) {
+    if (n != (uint32_t)nranks || peer >= (uint32_t)rank || index >= (uint32_t)nconns || zero != 0) {
         snprintf(why, why_len,
                  "rank %u of %u, connection %u: expected a rank below %d of %d and a connection "
                  "below %d",
@@ -209,6 +209,19 @@ static void admit(sock_t *t, sock_pending_t *pd)
     }
 }
 
+/* A stranger is refused on its first 16 bytes, not after the hello's 10 s:
+ * the header alone tells garbage, a scanner or another version apart. */
+static void early_header_check(sock_pending_t *pd)
+{
+    weft__wire_hdr_t h;
+    char hwhy[200], why[256];
+    weft__wire_hdr_unpack(pd->buf, &h);
+    if (weft__wire_hdr_check(&h, SOCK_MSG_HELLO, SOCK_HELLO_BODY, hwhy, sizeof(hwhy)) != WEFT_OK) {
+        snprintf(why, sizeof(why), "not a weft socket hello: %s", hwhy);
+        refuse(pd, why);
+    }
+}
+
 static int read_hellos(sock_t *t)
 {
     int moved = 0;
@@ -217,8 +230,12 @@ static int read_hellos(sock_t *t)
         while (pd->fd >= 0 && pd->got < sizeof(pd->buf)) {
             ssize_t n = recv(pd->fd, pd->buf + pd->got, sizeof(pd->buf) - pd->got, 0);
             if (n > 0) {
+                size_t before = pd->got;
                 pd->got += (size_t)n;
                 moved = 1;
+                if (before < WEFT_WIRE_HDR_BYTES && pd->got >= WEFT_WIRE_HDR_BYTES &&
+                    pd->got < sizeof(pd->buf))
+                    early_header_check(pd);
             } else if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
                 refuse(pd, "closed before its hello");
             } else {
