@@ -5,7 +5,9 @@
 # what is missing; needs root (or sudo).
 set -euo pipefail
 
-packages=(build-essential cmake pkg-config clang python3 iproute2 procps
+# clang with libclang-rt-dev (libFuzzer, sanitizer runtimes) and llvm (the
+# symbolizer for sanitizer reports): tests/fuzz and scripts/sanitize.sh.
+packages=(build-essential cmake pkg-config clang libclang-rt-dev llvm python3 iproute2 procps
           libopenmpi-dev openmpi-bin libgloo-dev libhwloc-dev libibverbs-dev libcjson-dev
           gnuplot-nox)
 
