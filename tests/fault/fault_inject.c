@@ -216,5 +216,7 @@ int main(int argc, char **argv)
             hung = WIFEXITED(ws) && WEXITSTATUS(ws) == 3;
         account(&t, slots, hung, &y, quiet);
     }
-    return report((enum fault_kind)kind, &y, tplist);
+    int rc = report((enum fault_kind)kind, &y, tplist);
+    free(y.times); /* LeakSanitizer checks this process at exit */
+    return rc;
 }
