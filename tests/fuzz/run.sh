@@ -52,14 +52,15 @@ skip_without_libfuzzer() {
 build() {
     out=$1
     skip_without_libfuzzer
+    mkdir -p "$out"
     jobs=$(nproc 2>/dev/null || echo 2)
     [ "$jobs" -gt 2 ] && jobs=2
     CC="$cc" cmake -S "$root" -B "$out" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_FLAGS="-O1 -g" \
         -DWEFT_FUZZ=ON -DWEFT_SANITIZE=address,undefined -DWEFT_BUILD_TESTS=OFF \
-        -DWEFT_MPI=OFF -DWEFT_GLOO=OFF >"$out.configure.log" 2>&1 ||
-        { cat "$out.configure.log"; exit 1; }
-    cmake --build "$out" -j"$jobs" --target fuzz_all >"$out.build.log" 2>&1 ||
-        { tail -40 "$out.build.log"; exit 1; }
+        -DWEFT_MPI=OFF -DWEFT_GLOO=OFF >"$out/configure.log" 2>&1 ||
+        { cat "$out/configure.log"; exit 1; }
+    cmake --build "$out" -j"$jobs" --target fuzz_all >"$out/build.log" 2>&1 ||
+        { tail -40 "$out/build.log"; exit 1; }
     echo "fuzz: built $all in $out"
 }
 
