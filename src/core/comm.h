@@ -79,6 +79,12 @@ weft_status_t weft__comm_check(struct weft_comm *comm);
 /* Calls fn on every live communicator, none of which can be freed meanwhile. */
 void weft__comm_foreach(void (*fn)(struct weft_comm *comm, void *arg), void *arg);
 
+/* wait.c: one wait of a rank that found nothing to do, idle_ns into the
+ * wait; returns 1 while it still polls (the caller then reads the clock
+ * less often). */
+int weft__wait_idle(struct weft_comm **comms, const uint8_t *finished, int n, uint64_t idle_ns,
+                    uint64_t spin_ns);
+
 /* run.c: runs ops (of one or several communicators) to completion. */
 weft_status_t weft__run_ops(weft_op_desc_t *ops, int nops);
 

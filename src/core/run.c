@@ -7,10 +7,10 @@
  * the ranks of weft_comm_init_all) run side by side, the calling thread
  * progressing each in turn.
  *
- * Waiting: a thread that finds nothing to do polls for WEFT_SPIN_US, then
- * yields the CPU on each round, then sleeps 50 us at a time: ranks are often
- * threads or processes oversubscribing the cores, and a spinning rank would
- * steal the core its peer needs.  Every wait ends at the deadline
+ * Waiting (wait.c): a thread that finds nothing to do polls for
+ * WEFT_SPIN_US, then sleeps in poll() on its sockets, or yields and naps
+ * while shared memory is pending: a spinning rank would steal the core its
+ * peer needs.  Every wait ends at the deadline
  * (WEFT_TIMEOUT, or the communicator's weft_config_t) with
  * WEFT_ERR_TIMEOUT, a message naming the call, the pending steps and the
  * peers that never arrived, and a hang report (diag.h).
@@ -25,27 +25,9 @@
 #include "util/log.h"
 #include "util/time.h"
 
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-
-/* Returns 1 while still in the polling phase. */
-static int idle_wait(uint64_t idle_ns, uint64_t spin_ns)
-{
-    if (idle_ns < spin_ns) {
-        weft__cpu_relax(); /* one pause: a message is noticed within ~50 ns */
-        return 1;
-    }
-    if (idle_ns < spin_ns + 1000000) {
-        sched_yield();
-    } else {
-        struct timespec ts = {0, 50000};
-        nanosleep(&ts, NULL);
-    }
-    return 0;
-}
 
 /* Marks comm failed, cancels its transports' requests, records why and,
  * if `tell_peers`, tells them (so that they fail now rather than at their
@@ -152,7 +134,7 @@ static weft_status_t drive(struct weft_comm **comms, int n)
             if (!finished[i])
                 weft__diag_poll_report(comms[i]);
         }
-        polling = idle_wait(now - idle_since, spin_ns);
+        polling = weft__wait_idle(comms, finished, n, now - idle_since, spin_ns);
     }
     if (finished != one)
         free(finished);

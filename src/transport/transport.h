@@ -28,6 +28,7 @@
 
 #include "bootstrap/bootstrap.h"
 
+#include <poll.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <weft.h>
@@ -123,6 +124,12 @@ typedef struct {
      * waiting for the timeout. */
     void (*shutdown)(weft_transport_t *tp);
     void (*counters)(weft_transport_t *tp, weft_tcounters_t *c_p);
+    /* For a rank with nothing to do: the descriptors whose readiness would
+     * let a pending request move (at most max of them, in fds), so that it
+     * can sleep in poll() rather than wake to look.  Returns how many, or
+     * -1 when some pending request can only be advanced by looking
+     * (shared memory): then the caller must not sleep long. */
+    int (*wait_fds)(weft_transport_t *tp, struct pollfd *fds, int max);
     /* Liveness board, for timeout messages and hang reports: announce
      * shows the peers the collective this rank has entered (a store, no
      * message); peer_announced reads a peer's, returning 0 when this

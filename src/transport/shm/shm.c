@@ -342,6 +342,20 @@ static weft_status_t shm_progress(weft_transport_t *tp, int *progressed_p)
     return WEFT_OK;
 }
 
+/* Shared memory has nothing to poll(): a pending request needs looking at. */
+static int shm_wait_fds(weft_transport_t *tp, struct pollfd *fds, int max)
+{
+    shm_t *t = (shm_t *)tp;
+    (void)fds;
+    (void)max;
+    for (int i = 0; i < t->nserved; i++) {
+        const shm_peer_t *pe = &t->peers[t->served[i]];
+        if (pe->sendq != NULL || pe->recvq != NULL)
+            return -1;
+    }
+    return 0;
+}
+
 static weft_status_t post(shm_t *t, int peer, weft_treq_t *req, int is_send)
 {
     shm_peer_t *pe = &t->peers[peer];
@@ -462,6 +476,7 @@ const weft_transport_ops_t weft__shm_ops = {
     .isend = shm_isend,
     .irecv = shm_irecv,
     .progress = shm_progress,
+    .wait_fds = shm_wait_fds,
     .cancel_all = shm_cancel_all,
     .shutdown = shm_shutdown,
     .counters = shm_counters,

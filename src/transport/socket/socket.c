@@ -287,6 +287,39 @@ static weft_status_t sock_progress(weft_transport_t *tp, int *progressed_p)
     return WEFT_OK;
 }
 
+/* POLLIN where a piece is awaited, POLLOUT where one waits to go, and the
+ * listener while peers may still connect or owe a hello.  When there are
+ * more than max, -1: the caller then looks rather than sleeps. */
+static int sock_wait_fds(weft_transport_t *tp, struct pollfd *fds, int max)
+{
+    sock_t *t = (sock_t *)tp;
+    int n = 0;
+    if (t->listen_fd >= 0 && (t->pending != NULL || t->awaiting > 0)) {
+        if (n == max)
+            return -1;
+        fds[n++] = (struct pollfd){t->listen_fd, POLLIN, 0};
+    }
+    for (sock_pending_t *h = t->pending; h != NULL; h = h->next) {
+        if (n == max)
+            return -1;
+        fds[n++] = (struct pollfd){h->fd, POLLIN, 0};
+    }
+    for (int p = 0; p < t->nranks; p++) {
+        const sock_peer_t *pe = &t->peers[p];
+        for (int i = 0; i < t->nconns && pe->nconn_ready > 0; i++) {
+            const sock_conn_t *c = &pe->conn[i];
+            short events = (short)((c->recvq != NULL ? POLLIN : 0) |
+                                   (c->sendq != NULL ? POLLOUT : 0));
+            if (c->fd < 0 || events == 0)
+                continue;
+            if (n == max)
+                return -1;
+            fds[n++] = (struct pollfd){c->fd, events, 0};
+        }
+    }
+    return n;
+}
+
 /* Cuts message m of `bytes` into pieces: whole on connection m % K when
  * small, else K near-equal pieces (multiples of 64 bytes, so that element
  * boundaries line up) on connections (m + j) % K. */
@@ -456,6 +489,7 @@ const weft_transport_ops_t weft__socket_ops = {
     .isend = sock_isend,
     .irecv = sock_irecv,
     .progress = sock_progress,
+    .wait_fds = sock_wait_fds,
     .cancel_all = sock_cancel_all,
     .shutdown = sock_shutdown,
     .counters = sock_counters,
