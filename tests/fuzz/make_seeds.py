@@ -8,7 +8,7 @@ import os
 import struct
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-MAGIC, VERSION = 0x54464557, 1
+MAGIC, VERSION = 0x54464557, 2  # src/bootstrap/net.h
 SECRET = b"weft-fuzz-secret-0123456789abcd\0"
 PIECE_HDR = 64  # socket piece header with its signature; older 40-byte readers ignore the tail
 

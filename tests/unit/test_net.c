@@ -202,8 +202,8 @@ static void test_header(void)
 {
     check_refused(0x12345678, WEFT_WIRE_VERSION, WEFT_MSG_COLL, 4, 100, WEFT_ERR_REMOTE,
                   "bad magic");
-    check_refused(WEFT_WIRE_MAGIC, 2, WEFT_MSG_COLL, 4, 100, WEFT_ERR_INVALID_USAGE,
-                  "peer runs weft wire protocol version 2, this process runs version 1");
+    check_refused(WEFT_WIRE_MAGIC, 9, WEFT_MSG_COLL, 4, 100, WEFT_ERR_INVALID_USAGE,
+                  "peer runs weft wire protocol version 9, this process runs version 2");
     check_refused(WEFT_WIRE_MAGIC, WEFT_WIRE_VERSION, WEFT_MSG_COLL, 1000000, 100, WEFT_ERR_REMOTE,
                   "more than the 100 allowed");
     check_refused(WEFT_WIRE_MAGIC, WEFT_WIRE_VERSION, WEFT_MSG_HUB_HELLO, 4, 100, WEFT_ERR_REMOTE,
