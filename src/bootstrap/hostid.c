@@ -59,7 +59,7 @@ void weft__host_id(char out[WEFT_HOSTID_BYTES])
     char hex[BOOT_ID_CHARS + 1];
     size_t n = read_boot_id(hex);
     if (n < 8) { /* no usable boot id: the host name is all there is */
-        snprintf(out, WEFT_HOSTID_BYTES, "%s", host);
+        snprintf(out, WEFT_HOSTID_BYTES, "%.*s", WEFT_HOSTID_BYTES - 1, host); /* cut to fit */
         return;
     }
     /* Keep the boot id whole; shorten the name if both do not fit. */

@@ -50,7 +50,8 @@ int weft__pci_normalize(const char *in, char out[WEFT_PCI_ADDR_BYTES])
         return -1;
     if (p[0] < '0' || p[0] > '7' || p[1] != '\0')
         return -1;
-    snprintf(out, WEFT_PCI_ADDR_BYTES, "%04lx:%02lx:%02lx.%c", domain, bus, dev, p[0]);
+    snprintf(out, WEFT_PCI_ADDR_BYTES, "%04x:%02x:%02x.%c", (unsigned)domain & 0xfffffu,
+             (unsigned)bus & 0xffu, (unsigned)dev & 0x1fu, p[0]);
     return 0;
 }
 
