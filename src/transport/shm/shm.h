@@ -154,4 +154,10 @@ static inline shm_sc_desc_t *shm_sc_desc(shm_slot_hdr_t *h)
 weft_status_t weft__shm_setup(shm_t *t, const weft_tctx_t *ctx);
 void weft__shm_teardown(shm_t *t);
 
+/* shm_maps.c: a segment mapped once per process, shared by its threads'
+ * ranks and unmapped by the last to release it. */
+void weft__shm_map_register(const char *name, void *addr, size_t bytes);
+void *weft__shm_map_share(const char *name, size_t bytes); /* NULL: not mapped here */
+void weft__shm_map_release(void *addr, size_t bytes);
+
 #endif

@@ -86,8 +86,10 @@ static int try_create(shm_t *t, shm_blob_t *mine, weft_status_t *st_p)
         }
     }
     close(fd);
-    if (err == 0)
+    if (err == 0) {
+        weft__shm_map_register(mine->name, t->seg, t->seg_bytes);
         return 0;
+    }
     shm_unlink(mine->name);
     if (err == ENOSPC)
         return 1;
@@ -151,15 +153,21 @@ static weft_status_t map_peer(shm_t *t, int p, const shm_blob_t *b)
     if (!b->has_seg)
         return weft__error(WEFT_ERR_REMOTE, "local peer rank %d has no shared-memory segment "
                            "(its setup failed)", p);
-    int fd = shm_open(b->name, O_RDWR, 0600);
-    if (fd < 0)
-        return weft__error(WEFT_ERR_SYSTEM, "shm_open of peer %d's segment %s: %s", p, b->name,
-                           strerror(errno));
-    pe->peer_seg = mmap(NULL, b->seg_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-    close(fd);
-    if (pe->peer_seg == MAP_FAILED) {
-        pe->peer_seg = NULL;
-        return weft__error(WEFT_ERR_SYSTEM, "mmap of peer %d's segment: %s", p, strerror(errno));
+    /* A peer thread of this process: its mapping, shared (shm_maps.c). */
+    int here = b->token == process_token() && b->pid == getpid();
+    pe->peer_seg = here ? weft__shm_map_share(b->name, b->seg_bytes) : NULL;
+    if (pe->peer_seg == NULL) {
+        int fd = shm_open(b->name, O_RDWR, 0600);
+        if (fd < 0)
+            return weft__error(WEFT_ERR_SYSTEM, "shm_open of peer %d's segment %s: %s", p,
+                               b->name, strerror(errno));
+        pe->peer_seg = mmap(NULL, b->seg_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+        close(fd);
+        if (pe->peer_seg == MAP_FAILED) {
+            pe->peer_seg = NULL;
+            return weft__error(WEFT_ERR_SYSTEM, "mmap of peer %d's segment: %s", p,
+                               strerror(errno));
+        }
     }
     pe->peer_seg_bytes = b->seg_bytes;
     const shm_seg_hdr_t *ph = pe->peer_seg;
@@ -170,7 +178,7 @@ static weft_status_t map_peer(shm_t *t, int p, const shm_blob_t *b)
     pe->in = chan_at(t->seg, chan_base(t->nranks), t->geom.chan_bytes, p);
     pe->pid = b->pid;
     /* A forked child inherits the token: the pid tells it apart. */
-    pe->same_process = b->token == process_token() && b->pid == getpid();
+    pe->same_process = here;
     /* Receiving from p by single copy means reading p's memory: say whether
      * we can, in our own header, where p looks before it sends. */
     int allow = (int)weft__config_int(WEFT_CFG_SHM_SINGLE_COPY);
@@ -230,10 +238,10 @@ void weft__shm_teardown(shm_t *t)
     for (int i = 0; i < t->nserved; i++) {
         shm_peer_t *pe = &t->peers[t->served[i]];
         if (pe->peer_seg != NULL)
-            munmap(pe->peer_seg, pe->peer_seg_bytes);
+            weft__shm_map_release(pe->peer_seg, pe->peer_seg_bytes);
         pe->peer_seg = NULL;
     }
     if (t->seg != NULL)
-        munmap(t->seg, t->seg_bytes);
+        weft__shm_map_release(t->seg, t->seg_bytes);
     t->seg = NULL;
 }
