@@ -97,6 +97,8 @@ LATENCY=20ms
 MTU=1500
 OUT=""
 TIMEOUT=600
+ROUNDS=1
+ROUND=""
 BUILD="$REPO_DIR/build"
 CMD=()
 SUBCMD=""
@@ -138,6 +140,8 @@ options:
   --out DIR            logs of run/mpi/gloo, results of bench (default: a
                        new directory under /tmp)
   --timeout SEC        a run that takes longer is killed (default $TIMEOUT)
+  --rounds R           bench: run every series R times, alternating, and
+                       report the median per size (default 1)
   --build DIR          build tree with perf/weft-perf, for bench (default
                        $BUILD)
 EOF
@@ -307,7 +311,10 @@ cluster_status() {
 # N nodes, k rails of --rate, and the rail interfaces as the node's NICs.
 # rail_lat_us is the one-way latency of a small message through veth,
 # bridge and tbf between two nodes' namespaces, measured on the project's
-# 2-core machine (about 25 us; weft adds its own software cost on top).
+# 2-core machine: an 8-byte weft-perf sendrecv between one rank on each of
+# two nodes took 12.5 us, of which about 10 are weft's socket path (the
+# cost model adds those itself), so 3.  Waiting for the CPU when the ranks
+# outnumber the cores is weft's to add too (cost.c), not the link's.
 # Every weft rank gets WEFT_TOPO_FILE pointing at it, as a real cluster's
 # ranks would get the file of their system.
 write_topo_file() {
@@ -334,7 +341,7 @@ print("%g" % (b * 8 / 1e9) if b else 0)' "$SCRIPT_DIR" "$RATE")
   "nics": [
     $nics
   ],
-  "network": {"nodes": $NODES, "rails": $RAILS, "rail_gbps": $gbps, "rail_lat_us": 25}
+  "network": {"nodes": $NODES, "rails": $RAILS, "rail_gbps": $gbps, "rail_lat_us": 3}
 }
 EOT
     TOPO_FILE=$file
@@ -493,39 +500,55 @@ run_mpi() {
 # --- bench -------------------------------------------------------------------
 
 # One benchmark run into $OUT: $1 its name, $2 run|mpi|gloo, rest the command.
+# With --rounds R > 1 the file is $name.round<i>.json (plot.py takes the
+# median of the rounds per size).
 bench_one() {
-    local name=$1 how=$2
+    local name=$1 how=$2 file
     shift 2
-    LOGS="$OUT/logs/$name"
+    file="$OUT/$name.json"
+    [ "$ROUNDS" -eq 1 ] || file="$OUT/$name.round$ROUND.json"
+    LOGS="$OUT/logs/$name${ROUND:+.$ROUND}"
     mkdir -p "$LOGS"
     echo "## $name: $how -- $*" | tee -a "$OUT/commands.txt"
     SUBCMD=$how
     case $how in
-    run) run_ranks weft "$@" -J "$OUT/$name.json" ;;
-    gloo) run_ranks gloo "$@" -J "$OUT/$name.json" ;;
-    mpi) run_mpi "$@" -J "$OUT/$name.json" ;;
+    run) run_ranks weft "$@" -J "$file" ;;
+    gloo) run_ranks gloo "$@" -J "$file" ;;
+    mpi) run_mpi "$@" -J "$file" ;;
     esac
 }
 
-bench() {
-    local weft="$BUILD/perf/weft-perf" base="$BUILD/perf/baselines" args=("$@") failed=()
-    [ ${#args[@]} -gt 0 ] || args=(-b 8 -e 64M -n 10 -w 2)
-    [ -x "$weft" ] || die "no $weft (build first, or --build DIR)"
-    mkdir -p "$OUT"
-    : >"$OUT/commands.txt"
-    printf 'nodes=%s rails=%s ranks_per_node=%s rate=%s burst=%s latency=%s mtu=%s\n' \
-        "$NODES" "$RAILS" "$PER_NODE" "$RATE" "$BURST" "$LATENCY" "$MTU" >"$OUT/cluster.txt"
-    local algo
+# Every series once, in turn: one round.
+bench_round() {
+    local weft="$BUILD/perf/weft-perf" base="$BUILD/perf/baselines" algo
     for algo in "${ALGOS[@]}"; do
-        bench_one "weft-$algo" run "$weft" allreduce "${args[@]}" -a "$algo" || failed+=("weft-$algo")
+        bench_one "weft-$algo" run "$weft" allreduce "$@" -a "$algo" || failed+=("weft-$algo")
     done
-    bench_one weft-auto run "$weft" allreduce "${args[@]}" || failed+=(weft-auto)
+    bench_one weft-auto run "$weft" allreduce "$@" || failed+=(weft-auto)
     if [ -x "$base/mpi-perf" ]; then
-        bench_one mpi mpi "$base/mpi-perf" allreduce "${args[@]}" || failed+=(mpi)
+        bench_one mpi mpi "$base/mpi-perf" allreduce "$@" || failed+=(mpi)
     fi
     if [ -x "$base/gloo-perf" ]; then
-        bench_one gloo gloo "$base/gloo-perf" allreduce "${args[@]}" || failed+=(gloo)
+        bench_one gloo gloo "$base/gloo-perf" allreduce "$@" || failed+=(gloo)
     fi
+}
+
+bench() {
+    local args=("$@") failed=()
+    [ ${#args[@]} -gt 0 ] || args=(-b 8 -e 64M -n 10 -w 2)
+    [ -x "$BUILD/perf/weft-perf" ] || die "no $BUILD/perf/weft-perf (build first, or --build DIR)"
+    mkdir -p "$OUT"
+    : >"$OUT/commands.txt"
+    printf 'nodes=%s rails=%s ranks_per_node=%s rate=%s burst=%s latency=%s mtu=%s rounds=%s\n' \
+        "$NODES" "$RAILS" "$PER_NODE" "$RATE" "$BURST" "$LATENCY" "$MTU" "$ROUNDS" \
+        >"$OUT/cluster.txt"
+    # Rounds alternate the series, so that all of them see the machine's
+    # quiet and busy moments alike.
+    for ((ROUND = 1; ROUND <= ROUNDS; ROUND++)); do
+        [ "$ROUNDS" -eq 1 ] && ROUND=""
+        bench_round "${args[@]}"
+        [ -n "$ROUND" ] || break
+    done
     python3 "$SCRIPT_DIR/plot.py" --summary "$OUT" >"$OUT/summary.md" || failed+=(summary)
     cat "$OUT/summary.md"
     python3 "$SCRIPT_DIR/plot.py" "$OUT" || failed+=(plot)
@@ -559,6 +582,7 @@ parse_args() {
         --prefix) PREFIX=$2; shift ;;
         --out) OUT=$2; shift ;;
         --timeout) TIMEOUT=$2; shift ;;
+        --rounds) ROUNDS=$2; shift ;;
         --build) BUILD=$2; shift ;;
         -h | --help) usage; exit 0 ;;
         --) shift; CMD=("$@"); break ;;
@@ -571,7 +595,7 @@ parse_args() {
     done
     [ -n "$SUBCMD" ] || { usage >&2; exit 2; }
     local v
-    for v in "$NODES" "$RAILS" "$PER_NODE" "$TIMEOUT" "$MTU"; do
+    for v in "$NODES" "$RAILS" "$PER_NODE" "$TIMEOUT" "$MTU" "$ROUNDS"; do
         [[ -z "$v" || "$v" =~ ^[1-9][0-9]*$ ]] || die "not a positive number: $v"
     done
     [[ "$PREFIX" =~ ^[a-z][a-z0-9]{0,8}$ ]] ||

@@ -49,6 +49,10 @@ weft_status_t weft__simulate(const weft_algo_t *algo, const weft_coll_args_t *tm
 /* The defaults of this project's machines (docs/TUNING.md). */
 weft_cost_model_t weft__cost_model_default(void);
 
+/* Adds what waiting for the CPU costs each message when ranks_here ranks
+ * share cpus CPUs and outnumber them (cost.c). */
+void weft__cost_model_oversubscribed(weft_cost_model_t *m, int ranks_here, int cpus);
+
 /* The defaults refined by a topology (cost.c); ifname is the interface
  * the sockets use, or NULL. */
 struct weft_system;

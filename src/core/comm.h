@@ -25,6 +25,7 @@ struct weft_comm {
     uint64_t spin_ns; /* how long a waiting call polls before yielding */
     char host[WEFT_HOSTID_BYTES];
     int nnodes, local_rank, local_size; /* from the host ids */
+    int ranks_here;                     /* ranks on this machine (same boot id) */
     weft_layout_t layout;
     int *peer_pid;
     char *peer_host;     /* nranks * WEFT_HOSTID_BYTES */

@@ -6,6 +6,9 @@
  * same algorithm: each publishes its model and all take the most
  * pessimistic figures (lowest bandwidth, highest latency).
  *
+ * Ranks that outnumber the machine's CPUs pay for waiting to be scheduled
+ * on every message (weft__cost_model_oversubscribed).
+ *
  * A topology file that disagrees with the ranks present -- another number
  * of nodes than the cluster file says, more ranks on a node than it has
  * GPUs -- fails init with a message, rather than mispricing every call.
@@ -17,6 +20,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static weft_status_t check_against_ranks(const struct weft_comm *comm, const weft_system_t *sys)
 {
@@ -48,6 +52,7 @@ weft_status_t weft__comm_cost_model(struct weft_comm *comm, uint64_t deadline,
     if (st == WEFT_OK)
         m = weft__cost_model_from_system(sys, weft__config_str(WEFT_CFG_SOCKET_IFNAME));
     free(sys);
+    weft__cost_model_oversubscribed(&m, comm->ranks_here, (int)sysconf(_SC_NPROCESSORS_ONLN));
     /* Everyone takes part in the exchange, even after a local failure. */
     all = calloc((size_t)comm->nranks, sizeof(*all));
     if (all == NULL)

@@ -134,6 +134,7 @@ weft_status_t weft__comm_exchange_peers(struct weft_comm *comm, uint64_t deadlin
     free(all);
     if (st != WEFT_OK)
         return st;
+    comm->ranks_here = ranks_here;
     comm->spin_ns = spin_budget_ns(ranks_here);
     comm->nnodes = comm->layout.nnodes;
     comm->local_rank = comm->layout.local_rank[comm->rank];
