@@ -16,7 +16,7 @@
 /* TRACE until the configuration is read: the WEFT_LOG macro then calls
  * weft__log(), which reads WEFT_DEBUG and sets the real level, so the first
  * INFO line of a run is not lost. */
-int weft__log_level = WEFT_LOG_TRACE;
+_Atomic int weft__log_level = WEFT_LOG_TRACE;
 
 static FILE *log_file;
 static pthread_once_t log_once = PTHREAD_ONCE_INIT;
@@ -31,11 +31,12 @@ static const char *const level_names[] = {"ERROR", "WARN", "INFO", "TRACE"};
 static void log_init_once(void)
 {
     const char *level = weft__config_str(WEFT_CFG_DEBUG);
-    weft__log_level = WEFT_LOG_WARN;
+    int chosen = WEFT_LOG_WARN;
     for (int i = 0; i < (int)WEFT_ARRAY_SIZE(level_names); i++) {
         if (strcasecmp(level, level_names[i]) == 0)
-            weft__log_level = i;
+            chosen = i;
     }
+    atomic_store_explicit(&weft__log_level, chosen, memory_order_relaxed);
     const char *path = weft__config_str(WEFT_CFG_DEBUG_FILE);
     log_file = stderr;
     if (path[0] != '\0') {
@@ -81,7 +82,7 @@ static void log_vwrite(weft_log_level_t level, const char *file, int line, const
 void weft__log(weft_log_level_t level, const char *file, int line, const char *fmt, ...)
 {
     weft__log_init();
-    if ((int)level > weft__log_level)
+    if ((int)level > weft__log_level_now())
         return;
     va_list ap;
     va_start(ap, fmt);
@@ -98,7 +99,7 @@ static weft_status_t error_v(weft_status_t status, const char *fmt, va_list ap)
                               status == WEFT_ERR_INVALID_USAGE)
                                  ? WEFT_LOG_INFO
                                  : WEFT_LOG_WARN;
-    if ((int)level <= weft__log_level)
+    if ((int)level <= weft__log_level_now())
         weft__log(level, NULL, 0, "%s: %s", weft_status_string(status), last_error);
     return status;
 }

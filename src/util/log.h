@@ -13,6 +13,7 @@
 #ifndef WEFT_UTIL_LOG_H
 #define WEFT_UTIL_LOG_H
 
+#include <stdatomic.h>
 #include "util/compiler.h"
 #include <weft.h>
 
@@ -23,7 +24,14 @@ typedef enum {
     WEFT_LOG_TRACE = 3
 } weft_log_level_t;
 
-extern int weft__log_level;
+/* Read by every thread at every log site, set once by the first: atomic,
+ * read relaxed (a stale level only shows or hides one early line). */
+extern _Atomic int weft__log_level;
+
+static inline int weft__log_level_now(void)
+{
+    return atomic_load_explicit(&weft__log_level, memory_order_relaxed);
+}
 
 void weft__log_init(void);
 void weft__log(weft_log_level_t level, const char *file, int line, const char *fmt, ...)
@@ -31,7 +39,7 @@ void weft__log(weft_log_level_t level, const char *file, int line, const char *f
 
 #define WEFT_LOG(level, ...)                                                   \
     do {                                                                      \
-        if (WEFT_UNLIKELY((int)(level) <= weft__log_level))                   \
+        if (WEFT_UNLIKELY((int)(level) <= weft__log_level_now()))             \
             weft__log((level), __FILE__, __LINE__, __VA_ARGS__);              \
     } while (0)
 #define WEFT_WARN(...) WEFT_LOG(WEFT_LOG_WARN, __VA_ARGS__)
