@@ -110,7 +110,7 @@ def read_series(directory):
     series = {}
     for name, runs in rounds.items():
         rows = {}
-        for size in runs[0]:
+        for size in sorted({size for run in runs for size in run}):
             got = [run[size] for run in runs if size in run]
             row = dict(got[0])
             row["time_us"] = median([r["time_us"] for r in got])
