@@ -12,8 +12,6 @@
  */
 #include "test_topo_util.h"
 
-#include <dirent.h>
-#include <limits.h>
 #include <stdlib.h>
 
 typedef struct {
@@ -111,39 +109,25 @@ static const expect_t *find_expected(const char *file)
     return NULL;
 }
 
+static int seen; /* files with a row in `expected` */
+
+static void check_file(const char *name, const weft_system_t *sys)
+{
+    const expect_t *e = find_expected(name);
+    CHECK(e != NULL, "%s has no row in this test's table", name);
+    seen += e != NULL;
+    if (e != NULL)
+        check_system(e, sys);
+    CHECK(round_trip(name, sys) == 0, "%s: dump and load differ", name);
+    printf("%-24s %2d GPUs %3d NICs, %d node(s) x %d rail(s): ok\n", name, sys->node.ngpus,
+           sys->node.nnics, sys->network.nnodes, sys->network.rails);
+}
+
 int main(void)
 {
     static weft_system_t sys;
-    char dir[PATH_MAX], path[PATH_MAX + 256];
-    char src[PATH_MAX - 32];
-    source_dir(src, sizeof(src));
-    snprintf(dir, sizeof(dir), "%s/topology/systems", src);
-    DIR *d = opendir(dir);
-    if (d == NULL) {
-        fprintf(stderr, "FAIL: cannot open %s\n", dir);
+    if (for_each_system(&sys, check_file) < 0)
         return 1;
-    }
-    int seen = 0;
-    struct dirent *ent;
-    while ((ent = readdir(d)) != NULL) {
-        size_t n = strlen(ent->d_name);
-        if (n < 6 || strcmp(ent->d_name + n - 5, ".json") != 0)
-            continue;
-        snprintf(path, sizeof(path), "%s/%s", dir, ent->d_name);
-        const expect_t *e = find_expected(ent->d_name);
-        CHECK(e != NULL, "%s has no row in this test's table", ent->d_name);
-        if (weft__topo_load(path, &sys) != WEFT_OK) {
-            FAIL("%s does not load: %s", ent->d_name, weft_last_error());
-            continue;
-        }
-        seen += e != NULL;
-        if (e != NULL)
-            check_system(e, &sys);
-        CHECK(round_trip(ent->d_name, &sys) == 0, "%s: dump and load differ", ent->d_name);
-        printf("%-24s %2d GPUs %3d NICs, %d node(s) x %d rail(s): ok\n", ent->d_name,
-               sys.node.ngpus, sys.node.nnics, sys.network.nnodes, sys.network.rails);
-    }
-    closedir(d);
     CHECK(seen == (int)(sizeof(expected) / sizeof(expected[0])), "%d of %zu systems found", seen,
           sizeof(expected) / sizeof(expected[0]));
     if (failures)

@@ -18,8 +18,6 @@
 #include "test_topo_util.h"
 #include "topology/topo.h"
 
-#include <dirent.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,29 +83,7 @@ static void check_file(const char *name, const weft_system_t *sys)
 int main(void)
 {
     static weft_system_t sys;
-    char src[PATH_MAX - 32], dir[PATH_MAX], path[PATH_MAX + 256];
-    source_dir(src, sizeof(src));
-    snprintf(dir, sizeof(dir), "%s/topology/systems", src);
-    DIR *d = opendir(dir);
-    if (d == NULL) {
-        fprintf(stderr, "FAIL: cannot open %s\n", dir);
-        return 1;
-    }
-    int seen = 0;
-    struct dirent *ent;
-    while ((ent = readdir(d)) != NULL) {
-        size_t len = strlen(ent->d_name);
-        if (len < 6 || strcmp(ent->d_name + len - 5, ".json") != 0)
-            continue;
-        snprintf(path, sizeof(path), "%s/%s", dir, ent->d_name);
-        if (weft__topo_load(path, &sys) != WEFT_OK) {
-            CHECK(0, "%s does not load: %s", ent->d_name, weft_last_error());
-            continue;
-        }
-        check_file(ent->d_name, &sys);
-        seen++;
-    }
-    closedir(d);
+    int seen = for_each_system(&sys, check_file);
     CHECK(seen >= 6, "only %d system files", seen);
     printf("%s\n", failures ? "FAILED" : "passed");
     return failures != 0;

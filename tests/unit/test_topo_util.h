@@ -1,6 +1,7 @@
 /*
  * test_topo_util.h - helpers shared by the topology tests: failure
- * counting, where the source tree is, and a field-by-field comparison of
+ * counting, where the source tree is, every file of topology/systems, and
+ * a field-by-field comparison of
  * two topologies that names the first difference (a dump loaded back must
  * equal what was dumped).
  */
@@ -9,6 +10,8 @@
 
 #include "topology/topo.h"
 
+#include <dirent.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +49,38 @@ static inline void source_dir(char *buf, size_t size)
     size_t n = strlen(buf);
     if (n > 1 && buf[n - 1] == '/')
         buf[n - 1] = '\0';
+}
+
+/* Calls fn on every .json file of topology/systems that loads (one that does not
+ * is a failure); returns how many loaded, -1 if the directory cannot be
+ * read.  sys is reused from file to file. */
+static inline int for_each_system(weft_system_t *sys,
+                                  void (*fn)(const char *name, const weft_system_t *sys))
+{
+    char src[PATH_MAX - 32], dir[PATH_MAX], path[PATH_MAX + 256];
+    source_dir(src, sizeof(src));
+    snprintf(dir, sizeof(dir), "%s/topology/systems", src);
+    DIR *d = opendir(dir);
+    if (d == NULL) {
+        FAIL("cannot open %s", dir);
+        return -1;
+    }
+    int loaded = 0;
+    struct dirent *ent;
+    while ((ent = readdir(d)) != NULL) {
+        size_t n = strlen(ent->d_name);
+        if (n < 6 || strcmp(ent->d_name + n - 5, ".json") != 0)
+            continue;
+        snprintf(path, sizeof(path), "%s/%s", dir, ent->d_name);
+        if (weft__topo_load(path, sys) != WEFT_OK) {
+            FAIL("%s does not load: %s", ent->d_name, weft_last_error());
+            continue;
+        }
+        loaded++;
+        fn(ent->d_name, sys);
+    }
+    closedir(d);
+    return loaded;
 }
 
 static inline int same_link(weft_link_t a, weft_link_t b)
