@@ -22,33 +22,6 @@
 
 #include <stdlib.h>
 
-typedef struct {
-    const weft_rails_t *rl;
-    uint64_t count;
-    int rail; /* phase 1: the rail whose members are the group */
-} hier_blocks_t;
-
-/* Phase 1, block t: the slots of the ranks member (t, rail) stands for. */
-static void rail_part(const weft_blocks_t *bl, int block, int part, uint64_t *off_p,
-                      uint64_t *count_p)
-{
-    const hier_blocks_t *h = bl->ctx;
-    int r = weft__rails_folded(h->rl, block, h->rail, part);
-    *off_p = r < 0 ? 0 : (uint64_t)r * h->count;
-    *count_p = r < 0 ? 0 : h->count;
-}
-
-/* Phase 2, block i: rail i's slots on every node. */
-static void node_part(const weft_blocks_t *bl, int block, int part, uint64_t *off_p,
-                      uint64_t *count_p)
-{
-    const hier_blocks_t *h = bl->ctx;
-    int node = part / h->rl->max_folded, i = part % h->rl->max_folded;
-    int r = weft__rails_folded(h->rl, node, block, i);
-    *off_p = r < 0 ? 0 : (uint64_t)r * h->count;
-    *count_p = r < 0 ? 0 : h->count;
-}
-
 static weft_status_t phases(const weft_coll_args_t *a, weft_sched_t *s, const weft_rails_t *rl)
 {
     const weft_layout_t *l = rl->l;
@@ -62,9 +35,10 @@ static weft_status_t phases(const weft_coll_args_t *a, weft_sched_t *s, const we
         inter[j] = weft__rails_member(rl, j, rl->local);
     for (int i = 0; i < rl->rails; i++)
         intra[i] = weft__rails_member(rl, rl->node, i);
-    hier_blocks_t h = {rl, a->count, rl->local};
-    weft_blocks_t rail_bl = {rl->max_folded, rail_part, &h, 0, 0, 0};
-    weft_blocks_t node_bl = {l->nnodes * rl->max_folded, node_part, &h, 0, 0, 0};
+    weft_rail_slots_t h = {rl, a->count, rl->local};
+    weft_blocks_t rail_bl = {rl->max_folded, weft__rails_slots_of_node, &h, 0, 0, 0};
+    weft_blocks_t node_bl = {l->nnodes * rl->max_folded, weft__rails_slots_of_rail, &h, 0,
+                             0, 0};
     weft_group_t gx = {s, inter, l->nnodes, rl->node, a->dt, a->op, a->slice};
     weft_group_t gi = {s, intra, rl->rails, rl->local, a->dt, a->op, a->slice};
     weft__ring_allgather(&gx, &rail_bl, 1, 0);

@@ -31,3 +31,22 @@ int weft__rails_owner(const weft_rails_t *rl)
         return -1;
     return weft__layout_rank(rl->l, rl->node, rl->local % rl->rails);
 }
+
+void weft__rails_slots_of_node(const weft_blocks_t *bl, int block, int part, uint64_t *off_p,
+                               uint64_t *count_p)
+{
+    const weft_rail_slots_t *h = bl->ctx;
+    int r = weft__rails_folded(h->rl, block, h->rail, part);
+    *off_p = r < 0 ? 0 : (uint64_t)r * h->count;
+    *count_p = r < 0 ? 0 : h->count;
+}
+
+void weft__rails_slots_of_rail(const weft_blocks_t *bl, int block, int part, uint64_t *off_p,
+                               uint64_t *count_p)
+{
+    const weft_rail_slots_t *h = bl->ctx;
+    int node = part / h->rl->max_folded, i = part % h->rl->max_folded;
+    int r = weft__rails_folded(h->rl, node, block, i);
+    *off_p = r < 0 ? 0 : (uint64_t)r * h->count;
+    *count_p = r < 0 ? 0 : h->count;
+}

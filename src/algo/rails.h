@@ -12,6 +12,7 @@
 #define WEFT_ALGO_RAILS_H
 
 #include "algo/layout.h"
+#include "algo/prims.h"
 
 typedef struct {
     const weft_layout_t *l;
@@ -33,5 +34,24 @@ int weft__rails_folded(const weft_rails_t *rl, int node, int rail, int i);
 
 /* This rank's member if it is an extra, or -1 if it is a member itself. */
 int weft__rails_owner(const weft_rails_t *rl);
+
+/* The per-rank slots of an all-gather or reduce-scatter (count elements
+ * per rank, slot r at r x count) as the blocks of the hierarchical phases;
+ * ctx of the weft_blocks_t is a weft_rail_slots_t. */
+typedef struct {
+    const weft_rails_t *rl;
+    uint64_t count;
+    int rail; /* weft__rails_slots_of_node: the rail whose members form the group */
+} weft_rail_slots_t;
+
+/* Across nodes on one rail, block j: the slots of the ranks that member
+ * (j, rail) stands for (rl->max_folded parts). */
+void weft__rails_slots_of_node(const weft_blocks_t *bl, int block, int part, uint64_t *off_p,
+                               uint64_t *count_p);
+
+/* Within a node, block i: the slots of rail i on every node
+ * (nnodes x rl->max_folded parts). */
+void weft__rails_slots_of_rail(const weft_blocks_t *bl, int block, int part, uint64_t *off_p,
+                               uint64_t *count_p);
 
 #endif

@@ -20,31 +20,6 @@
 
 #include <stdlib.h>
 
-typedef struct {
-    const weft_rails_t *rl;
-    uint64_t count;
-    int rail;
-} hier_blocks_t;
-
-static void rail_part(const weft_blocks_t *bl, int block, int part, uint64_t *off_p,
-                      uint64_t *count_p)
-{
-    const hier_blocks_t *h = bl->ctx;
-    int r = weft__rails_folded(h->rl, block, h->rail, part);
-    *off_p = r < 0 ? 0 : (uint64_t)r * h->count;
-    *count_p = r < 0 ? 0 : h->count;
-}
-
-static void node_part(const weft_blocks_t *bl, int block, int part, uint64_t *off_p,
-                      uint64_t *count_p)
-{
-    const hier_blocks_t *h = bl->ctx;
-    int node = part / h->rl->max_folded, i = part % h->rl->max_folded;
-    int r = weft__rails_folded(h->rl, node, block, i);
-    *off_p = r < 0 ? 0 : (uint64_t)r * h->count;
-    *count_p = r < 0 ? 0 : h->count;
-}
-
 /* Phases 1 and 2 from `input` into W. */
 static weft_status_t phases(const weft_coll_args_t *a, weft_sched_t *s, const weft_rails_t *rl,
                             uint32_t input, uint32_t w)
@@ -61,9 +36,10 @@ static weft_status_t phases(const weft_coll_args_t *a, weft_sched_t *s, const we
     for (int i = 0; i < rl->rails; i++)
         intra[i] = weft__rails_member(rl, rl->node, i);
     weft_op_t op = a->op == WEFT_AVG ? WEFT_SUM : a->op;
-    hier_blocks_t h = {rl, a->count, rl->local};
-    weft_blocks_t rail_bl = {rl->max_folded, rail_part, &h, 0, 0, 0};
-    weft_blocks_t node_bl = {l->nnodes * rl->max_folded, node_part, &h, 0, 0, 0};
+    weft_rail_slots_t h = {rl, a->count, rl->local};
+    weft_blocks_t rail_bl = {rl->max_folded, weft__rails_slots_of_node, &h, 0, 0, 0};
+    weft_blocks_t node_bl = {l->nnodes * rl->max_folded, weft__rails_slots_of_rail, &h, 0,
+                             0, 0};
     weft_group_t gi = {s, intra, rl->rails, rl->local, a->dt, op, a->slice};
     weft_group_t gx = {s, inter, l->nnodes, rl->node, a->dt, op, a->slice};
     weft__ring_reduce_scatter(&gi, &node_bl, input, w, 0);
