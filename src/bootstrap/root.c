@@ -15,6 +15,7 @@
 #include "bootstrap/proto.h"
 #include "util/config.h"
 #include "util/log.h"
+#include "util/thread.h"
 #include "util/time.h"
 
 #include <arpa/inet.h>
@@ -92,18 +93,9 @@ static weft_status_t root_spawn(int listen_fd, const struct sockaddr_storage *bo
     snprintf(root->who, sizeof(root->who), "bootstrap root %s",
              weft__net_addr_str(bound, astr, sizeof(astr)));
 
-    pthread_attr_t attr;
-    pthread_attr_init(&attr);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
     /* The root thread takes no signals: they belong to the application. */
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
     atomic_fetch_add(&roots_live, 1);
-    pthread_t tid;
-    int rc = pthread_create(&tid, &attr, root_main, root);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-    pthread_attr_destroy(&attr);
+    int rc = weft__thread_start(root_main, root);
     if (rc != 0) {
         atomic_fetch_sub(&roots_live, 1);
         close(listen_fd);

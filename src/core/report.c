@@ -17,6 +17,7 @@
  * is blocked on.
  */
 #include "core/comm.h"
+#include "util/thread.h"
 #include "core/diag.h"
 #include "util/config.h"
 #include "util/log.h"
@@ -195,18 +196,9 @@ static void signal_setup_once(void)
     fcntl(signal_pipe[1], F_SETFL, fcntl(signal_pipe[1], F_GETFL) | O_NONBLOCK);
     fcntl(signal_pipe[0], F_SETFD, FD_CLOEXEC);
     fcntl(signal_pipe[1], F_SETFD, FD_CLOEXEC);
-    pthread_t th;
-    pthread_attr_t attr;
-    pthread_attr_init(&attr);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
     /* The watcher takes no signal: the handler must run in a thread that
      * is not blocked in the pipe it writes to. */
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
-    int rc = pthread_create(&th, &attr, watcher_main, NULL);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-    pthread_attr_destroy(&attr);
+    int rc = weft__thread_start(watcher_main, NULL);
     if (rc != 0) {
         WEFT_WARN("WEFT_DEBUG_SIGNAL: no watcher thread (%s); no hang report on SIGUSR1",
                   strerror(rc));
