@@ -25,26 +25,16 @@
 static weft_status_t phases(const weft_coll_args_t *a, weft_sched_t *s, const weft_rails_t *rl)
 {
     const weft_layout_t *l = rl->l;
-    int *inter = malloc((size_t)l->nnodes * sizeof(int)), *intra = malloc((size_t)rl->rails * sizeof(int));
-    if (inter == NULL || intra == NULL) {
-        free(inter);
-        free(intra);
-        return s->status = WEFT_ERR_NO_MEMORY;
-    }
-    for (int j = 0; j < l->nnodes; j++)
-        inter[j] = weft__rails_member(rl, j, rl->local);
-    for (int i = 0; i < rl->rails; i++)
-        intra[i] = weft__rails_member(rl, rl->node, i);
+    weft_rail_groups_t g;
+    if (weft__rails_groups(rl, s, a->dt, a->op, a->slice, &g) != WEFT_OK)
+        return s->status;
     weft_rail_slots_t h = {rl, a->count, rl->local};
     weft_blocks_t rail_bl = {rl->max_folded, weft__rails_slots_of_node, &h, 0, 0, 0};
     weft_blocks_t node_bl = {l->nnodes * rl->max_folded, weft__rails_slots_of_rail, &h, 0,
                              0, 0};
-    weft_group_t gx = {s, inter, l->nnodes, rl->node, a->dt, a->op, a->slice};
-    weft_group_t gi = {s, intra, rl->rails, rl->local, a->dt, a->op, a->slice};
-    weft__ring_allgather(&gx, &rail_bl, 1, 0);
-    weft__ring_allgather(&gi, &node_bl, 1, 0);
-    free(inter);
-    free(intra);
+    weft__ring_allgather(&g.inter, &rail_bl, 1, 0);
+    weft__ring_allgather(&g.intra, &node_bl, 1, 0);
+    weft__rails_groups_free(&g);
     return s->status;
 }
 

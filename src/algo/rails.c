@@ -3,6 +3,8 @@
  */
 #include "algo/rails.h"
 
+#include <stdlib.h>
+
 void weft__rails_init(weft_rails_t *rl, const weft_layout_t *l, int rank)
 {
     rl->l = l;
@@ -49,4 +51,29 @@ void weft__rails_slots_of_rail(const weft_blocks_t *bl, int block, int part, uin
     int r = weft__rails_folded(h->rl, node, block, i);
     *off_p = r < 0 ? 0 : (uint64_t)r * h->count;
     *count_p = r < 0 ? 0 : h->count;
+}
+
+weft_status_t weft__rails_groups(const weft_rails_t *rl, weft_sched_t *s, weft_datatype_t dt,
+                                 weft_op_t op, uint64_t slice, weft_rail_groups_t *g)
+{
+    int nnodes = rl->l->nnodes;
+    int *inter = malloc((size_t)nnodes * sizeof(int)), *intra = malloc((size_t)rl->rails * sizeof(int));
+    if (inter == NULL || intra == NULL) {
+        free(inter);
+        free(intra);
+        return s->status = WEFT_ERR_NO_MEMORY;
+    }
+    for (int j = 0; j < nnodes; j++)
+        inter[j] = weft__rails_member(rl, j, rl->local);
+    for (int i = 0; i < rl->rails; i++)
+        intra[i] = weft__rails_member(rl, rl->node, i);
+    g->intra = (weft_group_t){s, intra, rl->rails, rl->local, dt, op, slice};
+    g->inter = (weft_group_t){s, inter, nnodes, rl->node, dt, op, slice};
+    return WEFT_OK;
+}
+
+void weft__rails_groups_free(weft_rail_groups_t *g)
+{
+    free((void *)g->intra.ranks);
+    free((void *)g->inter.ranks);
 }

@@ -35,6 +35,17 @@ int weft__rails_folded(const weft_rails_t *rl, int node, int rail, int i);
 /* This rank's member if it is an extra, or -1 if it is a member itself. */
 int weft__rails_owner(const weft_rails_t *rl);
 
+/* This rank's two groups in the hierarchical phases: `intra`, the rail
+ * members of its node (rails of them), and `inter`, the members of its
+ * rail across nodes.  Allocates their member lists; on failure sets
+ * s->status and returns it.  Free with weft__rails_groups_free. */
+typedef struct {
+    weft_group_t intra, inter;
+} weft_rail_groups_t;
+weft_status_t weft__rails_groups(const weft_rails_t *rl, weft_sched_t *s, weft_datatype_t dt,
+                                 weft_op_t op, uint64_t slice, weft_rail_groups_t *g);
+void weft__rails_groups_free(weft_rail_groups_t *g);
+
 /* The per-rank slots of an all-gather or reduce-scatter (count elements
  * per rank, slot r at r x count) as the blocks of the hierarchical phases;
  * ctx of the weft_blocks_t is a weft_rail_slots_t. */
