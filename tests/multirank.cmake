@@ -113,6 +113,11 @@ mr_add(edge threads "WEFT_TIMEOUT=20" mr_edge)
 # --- emulated nodes: ranks with different WEFT_HOSTID use sockets -------------
 mr_add(nodes/2x2 procs "" mr_nodes --layout A,A,B,B)
 mr_add(nodes/interleaved procs "" mr_nodes --layout A,B,A,B,C)
+# Each inter-node phase of the hierarchical all-reduce forced, on 3 nodes
+# (folded halving-doubling) and on uneven, interleaved nodes.
+mr_add(nodes/hier procs "WEFT_ALGO=hier" mr_nodes --layout A,A,B,B,C,C,C)
+mr_add(nodes/hier_hd procs "WEFT_ALGO=hier_hd" mr_nodes --layout A,A,B,B,C,C)
+mr_add(nodes/hier_rd procs "WEFT_ALGO=hier_rd" mr_nodes --layout A,B,A,B,C,C,D)
 
 # --- a rank killed with SIGKILL: every survivor fails within the timeout -------
 foreach(when between during)

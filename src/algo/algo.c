@@ -22,6 +22,8 @@ static const weft_algo_t algos[] = {
     {"rd", WEFT_COLL_ALLREDUCE, weft__gen_allreduce_rd},
     {"rabenseifner", WEFT_COLL_ALLREDUCE, weft__gen_allreduce_rabenseifner},
     {"hier", WEFT_COLL_ALLREDUCE, weft__gen_allreduce_hier},
+    {"hier_hd", WEFT_COLL_ALLREDUCE, weft__gen_allreduce_hier_hd},
+    {"hier_rd", WEFT_COLL_ALLREDUCE, weft__gen_allreduce_hier_rd},
     {"dbt", WEFT_COLL_ALLREDUCE, weft__gen_allreduce_dbt},
     {"ring", WEFT_COLL_ALLGATHER, weft__gen_allgather_ring},
     {"rd", WEFT_COLL_ALLGATHER, weft__gen_allgather_rd},

@@ -6,8 +6,11 @@
  *   1. within each node, a ring reduce-scatter over the k local ranks:
  *      local rank l ends with block l+1 (of k) summed over its node;
  *   2. across nodes, k all-reduces at once, one per rail, each of one block
- *      (S/k bytes) among the N ranks of that rail -- a ring, so each rank
- *      sends 2(N-1)/N S/k over its own link;
+ *      (S/k bytes) among the N ranks of that rail: a ring ("hier"), each
+ *      rank sending 2(N-1)/N S/k over its own link in 2(N-1) steps;
+ *      halving-doubling ("hier_hd", prims_hd.c), the same bytes in
+ *      2 log2 N steps; or recursive doubling ("hier_rd"), log2 N steps of
+ *      S/k, for small blocks.  The tuner prices all three;
  *   3. within each node, a ring all-gather of the k blocks.
  * Between nodes every rank moves 2(N-1)/N S/k instead of the flat ring's
  * 2(Nk-1)/(Nk) S through the few links that cross, and all k rails carry
@@ -18,7 +21,7 @@
  * index l >= R first hand their input to local rank l mod R (which adds it
  * in), sit out the phases over R rails, and get the result back at the end.
  *
- * Cost: 2(R-1) alpha_intra + 2(R-1)/R S beta_intra
+ * Cost with the ring: 2(R-1) alpha_intra + 2(R-1)/R S beta_intra
  *     + 2(N-1) alpha_inter + 2(N-1)/N S/R beta_inter.
  */
 #include "algo/algo.h"
@@ -27,11 +30,14 @@
 
 #include <stdlib.h>
 
+typedef enum { INTER_RING, INTER_HD, INTER_RD } inter_kind_t;
+
 typedef struct {
     const weft_coll_args_t *a;
     weft_sched_t *s;
     const weft_layout_t *l;
     int node, local, rails;
+    inter_kind_t inter;
 } hier_t;
 
 /* Ranks with local index >= rails fold into local rank (index mod rails):
@@ -82,22 +88,33 @@ static void phases(const hier_t *h, uint32_t input, int *intra, int *inter)
     uint64_t boff = weft__block_off(a->count, (uint64_t)h->rails, (uint64_t)b);
     uint64_t bcnt = weft__block_count(a->count, (uint64_t)h->rails, (uint64_t)b);
     /* 2: the block summed over the nodes, along this rank's rail. */
-    weft_blocks_t rail_blocks = weft__blocks_split(boff, bcnt, nnodes);
-    weft__ring_reduce_scatter(&gx, &rail_blocks, 1, 1, 1);
-    if (a->op == WEFT_AVG)
-        weft__divide_block(&gx, &rail_blocks, 1, 1, (uint32_t)a->nranks);
-    weft__ring_allgather(&gx, &rail_blocks, 1, 1);
+    uint32_t divisor = a->op == WEFT_AVG ? (uint32_t)a->nranks : 1;
+    if (h->inter == INTER_HD) {
+        weft__hd_allreduce(&gx, boff, bcnt, 1, divisor);
+    } else if (h->inter == INTER_RD) {
+        weft__rd_allreduce(&gx, boff, bcnt, 1, divisor);
+    } else {
+        weft_blocks_t rail_blocks = weft__blocks_split(boff, bcnt, nnodes);
+        weft__ring_reduce_scatter(&gx, &rail_blocks, 1, 1, 1);
+        if (divisor > 1)
+            weft__divide_block(&gx, &rail_blocks, 1, 1, divisor);
+        weft__ring_allgather(&gx, &rail_blocks, 1, 1);
+    }
     /* 3: every block to every rank of the node. */
     weft__ring_allgather(&gi, &node_blocks, 1, 1);
 }
 
-weft_status_t weft__gen_allreduce_hier(const weft_coll_args_t *a, weft_sched_t *s)
+static weft_status_t gen_hier(const weft_coll_args_t *a, weft_sched_t *s, inter_kind_t kind,
+                              const char *name)
 {
-    s->algo = "hier";
+    s->algo = name;
     const weft_layout_t *l = a->layout;
-    if (l == NULL || a->nranks == 1 || a->count == 0)
-        return weft__gen_allreduce_ring(a, s);
-    hier_t h = {a, s, l, l->node_of[a->rank], l->local_rank[a->rank], l->min_node_size};
+    if (l == NULL || a->nranks == 1 || a->count == 0) {
+        weft_status_t st = weft__gen_allreduce_ring(a, s);
+        s->algo = name;
+        return st;
+    }
+    hier_t h = {a, s, l, l->node_of[a->rank], l->local_rank[a->rank], l->min_node_size, kind};
     uint32_t input = 0;
     if (fold_extras(&h, &input))
         return s->status;
@@ -112,6 +129,21 @@ weft_status_t weft__gen_allreduce_hier(const weft_coll_args_t *a, weft_sched_t *
     unfold_extras(&h);
     free(intra);
     free(inter);
-    s->algo = "hier";
+    s->algo = name;
     return s->status;
+}
+
+weft_status_t weft__gen_allreduce_hier(const weft_coll_args_t *a, weft_sched_t *s)
+{
+    return gen_hier(a, s, INTER_RING, "hier");
+}
+
+weft_status_t weft__gen_allreduce_hier_hd(const weft_coll_args_t *a, weft_sched_t *s)
+{
+    return gen_hier(a, s, INTER_HD, "hier_hd");
+}
+
+weft_status_t weft__gen_allreduce_hier_rd(const weft_coll_args_t *a, weft_sched_t *s)
+{
+    return gen_hier(a, s, INTER_RD, "hier_rd");
 }

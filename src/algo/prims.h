@@ -55,6 +55,15 @@ void weft__ring_allgather(const weft_group_t *g, const weft_blocks_t *bl, uint32
 void weft__divide_block(const weft_group_t *g, const weft_blocks_t *bl, uint32_t buf, int shift,
                         uint32_t divisor);
 
+/* All-reduce of [off, off + count) of buf among the group, in place, by
+ * halving-doubling (2 log2 n steps, the ring's bytes) or recursive doubling
+ * (log2 n steps of the whole region); any n (folded).  A divisor > 1
+ * divides the result once (AVG summed with op SUM). */
+void weft__hd_allreduce(const weft_group_t *g, uint64_t off, uint64_t count, uint32_t buf,
+                        uint32_t divisor);
+void weft__rd_allreduce(const weft_group_t *g, uint64_t off, uint64_t count, uint32_t buf,
+                        uint32_t divisor);
+
 /* Copies every part of block b from `in` to `out` (same offsets). */
 void weft__copy_block(const weft_group_t *g, const weft_blocks_t *bl, uint32_t in, uint32_t out,
                       int block);

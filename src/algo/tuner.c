@@ -35,7 +35,7 @@ static int bucket_of(uint64_t bytes)
 static int candidate(const weft_algo_t *al, const weft_coll_args_t *a)
 {
     int multi = a->layout != NULL && a->layout->nnodes > 1;
-    return multi || strcmp(al->name, "hier") != 0;
+    return multi || strncmp(al->name, "hier", 4) != 0;
 }
 
 static const weft_algo_t *simulate_best(const weft_tuner_t *t, const weft_coll_args_t *a)

@@ -96,6 +96,11 @@ const char *mr_forced_algo(mr_coll_t coll, const char *forced)
         return coll == MR_ALLREDUCE || coll == MR_ALLGATHER ? "rd" : NULL;
     if (strcmp(forced, "rabenseifner") == 0)
         return coll == MR_ALLREDUCE || coll == MR_REDUCE_SCATTER ? "rabenseifner" : NULL;
+    if (strcmp(forced, "hier") == 0)
+        return rooted ? NULL : "hier";
+    if (strcmp(forced, "hier_hd") == 0 || strcmp(forced, "hier_rd") == 0 ||
+        strcmp(forced, "dbt") == 0)
+        return coll == MR_ALLREDUCE ? forced : NULL;
     return NULL;
 }
 

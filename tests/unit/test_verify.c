@@ -249,7 +249,7 @@ int main(int argc, char **argv)
                 continue;
             int before = failures, before_cases = cases;
             sweep_algo(list[i], c == WEFT_COLL_SEND ? (max_n < 2 ? 1 : max_n) : max_n);
-            if (strcmp(list[i]->name, "hier") == 0 || strcmp(list[i]->name, "dbt") == 0)
+            if (strncmp(list[i]->name, "hier", 4) == 0 || strcmp(list[i]->name, "dbt") == 0)
                 sweep_layouts(list[i], max_n);
             printf("%-14s %-14s %6d cases %s\n", weft__coll_name(list[i]->coll), list[i]->name,
                    cases - before_cases, failures == before ? "proven" : "FAILED");
