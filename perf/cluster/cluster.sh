@@ -84,7 +84,7 @@ set -euo pipefail
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO_DIR=$(cd "$SCRIPT_DIR/../.." && pwd)
 readonly SCRIPT_DIR REPO_DIR
-readonly ALGOS=(ring rd rabenseifner dbt hier)
+readonly ALGOS=(ring rd rabenseifner dbt hier hier_hd hier_rd)
 
 # Options (see usage).  Unset geometry is taken from a running cluster.
 PREFIX=weftc

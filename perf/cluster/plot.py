@@ -39,7 +39,7 @@ import subprocess
 import sys
 import tempfile
 
-ORDER = ["weft-hier", "weft-auto", "weft-ring", "weft-rabenseifner", "weft-rd", "weft-dbt", "mpi", "gloo"]
+ORDER = ["weft-hier", "weft-hier_hd", "weft-hier_rd", "weft-auto", "weft-ring", "weft-rabenseifner", "weft-rd", "weft-dbt", "mpi", "gloo"]
 UNITS = {"bit": 1, "kbit": 1e3, "mbit": 1e6, "gbit": 1e9, "tbit": 1e12,
          "bps": 8, "kbps": 8e3, "mbps": 8e6, "gbps": 8e9, "tbps": 8e12,
          "kibit": 1024, "mibit": 1024**2, "gibit": 1024**3, "tibit": 1024**4}
