@@ -12,6 +12,7 @@
  */
 #include "core/comm.h"
 #include "core/shrink.h"
+#include "cuda/probe.h"
 #include "util/config.h"
 #include "util/log.h"
 #include "util/time.h"
@@ -152,6 +153,7 @@ weft_status_t weft__comm_create_config(int nranks, const weft_unique_id_t *id, i
         weft__sched_init(&comm->plans[i].sched, rank, nranks);
     weft__sched_init(&comm->group_plan.sched, rank, nranks);
     weft__log_set_context(rank, nranks);
+    weft__cuda_probe(); /* once per process: says at INFO whether GPUs are usable */
     uint64_t deadline = weft__deadline_after(comm->timeout_s);
     weft_status_t st = weft__bootstrap_init(id, rank, nranks, deadline, &comm->bs);
     if (st == WEFT_OK) {

@@ -1,0 +1,22 @@
+/*
+ * probe.h - can this process use a GPU?
+ *
+ * A library built with CUDA runs on machines without a driver or a GPU
+ * (CI, login nodes): there it serves host buffers as if built without
+ * CUDA.  The probe finds out once per process, says so once at INFO, and
+ * remembers the answer for the code that must not call into the runtime
+ * when it has nothing to talk to (pointer classification).
+ */
+#ifndef WEFT_CUDA_PROBE_H
+#define WEFT_CUDA_PROBE_H
+
+/* The number of CUDA devices this process can use: 0 when weft was built
+ * without CUDA, or there is no driver or no GPU.  The first call asks the
+ * runtime and logs the answer at INFO; later calls return it.  Thread-safe.
+ * Called from communicator init. */
+int weft__cuda_probe(void);
+
+/* 1 if this build has the CUDA kernels (WEFT_CUDA), else 0. */
+int weft__cuda_built(void);
+
+#endif
