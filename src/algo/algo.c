@@ -18,26 +18,32 @@
 #include <string.h>
 
 static const weft_algo_t algos[] = {
-    {"ring", WEFT_COLL_ALLREDUCE, weft__gen_allreduce_ring},
-    {"rd", WEFT_COLL_ALLREDUCE, weft__gen_allreduce_rd},
-    {"rabenseifner", WEFT_COLL_ALLREDUCE, weft__gen_allreduce_rabenseifner},
-    {"hier", WEFT_COLL_ALLREDUCE, weft__gen_allreduce_hier},
-    {"hier_hd", WEFT_COLL_ALLREDUCE, weft__gen_allreduce_hier_hd},
-    {"hier_rd", WEFT_COLL_ALLREDUCE, weft__gen_allreduce_hier_rd},
-    {"dbt", WEFT_COLL_ALLREDUCE, weft__gen_allreduce_dbt},
-    {"ring", WEFT_COLL_ALLGATHER, weft__gen_allgather_ring},
-    {"rd", WEFT_COLL_ALLGATHER, weft__gen_allgather_rd},
-    {"hier", WEFT_COLL_ALLGATHER, weft__gen_allgather_hier},
-    {"ring", WEFT_COLL_REDUCE_SCATTER, weft__gen_reduce_scatter_ring},
-    {"rabenseifner", WEFT_COLL_REDUCE_SCATTER, weft__gen_reduce_scatter_halving},
-    {"hier", WEFT_COLL_REDUCE_SCATTER, weft__gen_reduce_scatter_hier},
-    {"tree", WEFT_COLL_BROADCAST, weft__gen_broadcast_tree},
-    {"chain", WEFT_COLL_BROADCAST, weft__gen_broadcast_chain},
-    {"tree", WEFT_COLL_REDUCE, weft__gen_reduce_tree},
-    {"chain", WEFT_COLL_REDUCE, weft__gen_reduce_chain},
-    {"dissemination", WEFT_COLL_BARRIER, weft__gen_barrier_dissemination},
-    {"direct", WEFT_COLL_SEND, weft__gen_send},
-    {"direct", WEFT_COLL_RECV, weft__gen_recv},
+    {"ring", WEFT_COLL_ALLREDUCE, weft__gen_allreduce_ring, 0},
+    {"rd", WEFT_COLL_ALLREDUCE, weft__gen_allreduce_rd, 0},
+    {"rabenseifner", WEFT_COLL_ALLREDUCE, weft__gen_allreduce_rabenseifner, 0},
+    {"hier", WEFT_COLL_ALLREDUCE, weft__gen_allreduce_hier, 0},
+    /* Halving-doubling between nodes prices within a few percent of the
+     * ring, but over the socket transport its large exchanges (both ways
+     * at once, striped over a peer's connections) measured 2-5x slower
+     * than the ring at 1 MiB on the emulated cluster (docs/PERFORMANCE.md),
+     * an effect the cost model does not capture.  Until it is understood
+     * the tuner does not choose it. */
+    {"hier_hd", WEFT_COLL_ALLREDUCE, weft__gen_allreduce_hier_hd, 1},
+    {"hier_rd", WEFT_COLL_ALLREDUCE, weft__gen_allreduce_hier_rd, 0},
+    {"dbt", WEFT_COLL_ALLREDUCE, weft__gen_allreduce_dbt, 0},
+    {"ring", WEFT_COLL_ALLGATHER, weft__gen_allgather_ring, 0},
+    {"rd", WEFT_COLL_ALLGATHER, weft__gen_allgather_rd, 0},
+    {"hier", WEFT_COLL_ALLGATHER, weft__gen_allgather_hier, 0},
+    {"ring", WEFT_COLL_REDUCE_SCATTER, weft__gen_reduce_scatter_ring, 0},
+    {"rabenseifner", WEFT_COLL_REDUCE_SCATTER, weft__gen_reduce_scatter_halving, 0},
+    {"hier", WEFT_COLL_REDUCE_SCATTER, weft__gen_reduce_scatter_hier, 0},
+    {"tree", WEFT_COLL_BROADCAST, weft__gen_broadcast_tree, 0},
+    {"chain", WEFT_COLL_BROADCAST, weft__gen_broadcast_chain, 0},
+    {"tree", WEFT_COLL_REDUCE, weft__gen_reduce_tree, 0},
+    {"chain", WEFT_COLL_REDUCE, weft__gen_reduce_chain, 0},
+    {"dissemination", WEFT_COLL_BARRIER, weft__gen_barrier_dissemination, 0},
+    {"direct", WEFT_COLL_SEND, weft__gen_send, 0},
+    {"direct", WEFT_COLL_RECV, weft__gen_recv, 0},
 };
 
 const char *weft__coll_name(weft_coll_t coll)

@@ -44,6 +44,9 @@ typedef struct {
     const char *name;
     weft_coll_t coll;
     weft_algo_gen_t gen;
+    /* 1: run only when WEFT_ALGO forces it; the tuner does not price it
+     * (its measured behaviour departs from the cost model: see algo.c). */
+    int forced_only;
 } weft_algo_t;
 
 const char *weft__coll_name(weft_coll_t coll);

@@ -31,11 +31,12 @@ static int bucket_of(uint64_t bytes)
     return b;
 }
 
-/* Candidates worth pricing: the hierarchical ones only across nodes. */
+/* Candidates worth pricing: the hierarchical ones only across nodes, and
+ * none that runs only when forced. */
 static int candidate(const weft_algo_t *al, const weft_coll_args_t *a)
 {
     int multi = a->layout != NULL && a->layout->nnodes > 1;
-    return multi || strncmp(al->name, "hier", 4) != 0;
+    return !al->forced_only && (multi || strncmp(al->name, "hier", 4) != 0);
 }
 
 static const weft_algo_t *simulate_best(const weft_tuner_t *t, const weft_coll_args_t *a)

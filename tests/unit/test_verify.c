@@ -206,7 +206,7 @@ static weft_status_t gen_inplace_race(const weft_coll_args_t *a, weft_sched_t *s
 static void expect_rejected(const char *what, const char *why, weft_algo_gen_t gen, int n,
                             int in_place)
 {
-    weft_algo_t al = {what, WEFT_COLL_ALLREDUCE, gen};
+    weft_algo_t al = {what, WEFT_COLL_ALLREDUCE, gen, 1};
     weft_verify_case_t vc = {WEFT_COLL_ALLREDUCE, n, 12, WEFT_SUM, 0, 4, in_place, NULL};
     char msg[512];
     cases++;
