@@ -31,10 +31,13 @@ static void probe_runtime(void)
     cudaError_t err = cudaGetDeviceCount(&n);
     if (err != cudaSuccess) {
         cudaGetLastError(); /* not sticky, but leave nothing behind */
-        WEFT_INFO("CUDA: built with runtime %d.%d, but no usable GPU here (%s: %s): host "
+        /* "Insufficient driver" is also what no driver at all looks like
+         * to the static runtime: say both. */
+        WEFT_INFO("CUDA: built with runtime %d.%d, but no usable GPU here (%s: %s%s): host "
                   "buffers only",
                   runtime / 1000, runtime % 1000 / 10, cudaGetErrorName(err),
-                  cudaGetErrorString(err));
+                  cudaGetErrorString(err),
+                  err == cudaErrorInsufficientDriver ? "; or no NVIDIA driver installed" : "");
         return;
     }
     if (n <= 0) {
@@ -42,8 +45,8 @@ static void probe_runtime(void)
         return;
     }
     cudaDriverGetVersion(&driver);
-    WEFT_INFO("CUDA: %d GPU%s, runtime %d.%d, driver %d.%d", n, n == 1 ? "" : "s",
-              runtime / 1000, runtime % 1000 / 10, driver / 1000, driver % 1000 / 10);
+    WEFT_INFO("CUDA: %d GPU%s, runtime %d.%d, driver %d.%d", n, n == 1 ? "" : "s", runtime / 1000,
+              runtime % 1000 / 10, driver / 1000, driver % 1000 / 10);
     probed_devices = n;
 }
 #else
