@@ -35,6 +35,7 @@ enum {
     WEFT_MSG_SHRINK_OFFER = 7,  /* weft_comm_shrink (core/shrink_wire.c): leader -> survivor */
     WEFT_MSG_SHRINK_REPLY = 8,  /* survivor -> leader: agree or not, and why */
     WEFT_MSG_SHRINK_DECISION = 9, /* leader -> survivor: commit or abandon, and why */
+    WEFT_MSG_CUDA_IPC = 10,     /* a rank's CUDA IPC handles, to its node (cuda/ipc_wire.h) */
     WEFT_MSG_SOCKET_FIRST = 16, /* 16..31: the socket transport's own */
     WEFT_MSG_SOCKET_LAST = 31,
     WEFT_MSG_TYPE_MAX = 63

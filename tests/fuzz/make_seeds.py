@@ -41,6 +41,18 @@ def uid(port):
     return raw + struct.pack("<I", fnv1a32(raw)) + bytes(60)
 
 
+def ipc_entry(i):
+    # handle [64], offset u64, size u64, device u32, 0 u32, uuid [16] (src/cuda/ipc_wire.h)
+    return bytes((i * 7 + b) & 0xFF for b in range(64)) + struct.pack(
+        "<QQII", i << 21, 4096 + i, i % 8, 0) + bytes(range(16))
+
+
+def ipc(rank, pid, generation, n):
+    body = struct.pack("<IIQII", rank, pid, generation, n, 0) + b"".join(
+        ipc_entry(i) for i in range(n))
+    return hdr(10, len(body)) + body
+
+
 SEEDS = {
     "wire": {
         "header": bytes([0]) + hdr(6, 40) + bytes([6]) + struct.pack("<H", 100),
@@ -71,6 +83,7 @@ SEEDS = {
         "slurm": b"SLURM_PROCID=3\nSLURM_NTASKS=8\nSLURM_NNODES=1\nSLURM_JOB_ID=77\nSLURM_STEP_ID=2\n",
         "weft": b"WEFT_RANK=0\nWEFT_NRANKS=1\nWEFT_ROOT=[fe80::1%eth0]:80\nWEFT_SECRET=s\n",
     },
+    "ipc": {"one": ipc(1, 4242, 1, 1), "three": ipc(0, 7, 9, 3)},
     "config": {"k": b"1K", "hex": b"0x10", "float": b"1.5e3", "bool": b"true",
                "min": b"-9223372036854775808", "g": b"8G"},
 }

@@ -11,7 +11,9 @@
 # fuzz_wire (bootstrap header, collectives, hello replies), fuzz_gate (the
 # rendezvous' hello checks), fuzz_sock (socket transport hello and piece
 # header), fuzz_uid (unique ids), fuzz_launch (launcher variables,
-# host:port), fuzz_config (WEFT_* values).
+# host:port), fuzz_config (WEFT_* values), fuzz_ipc (CUDA IPC handle
+# messages).  Built without CUDA (-DWEFT_CUDA=OFF): nvcc does not take the
+# sanitizer flags, and the parsers are plain C.
 #
 # Each target starts from tests/fuzz/seeds/<name minus fuzz_>/ (committed;
 # every crash ever found is kept there as a regression seed) and its
@@ -27,7 +29,7 @@ set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 cc=${CC:-clang}
-all="fuzz_topo fuzz_wire fuzz_gate fuzz_sock fuzz_uid fuzz_launch fuzz_config"
+all="fuzz_topo fuzz_wire fuzz_gate fuzz_sock fuzz_uid fuzz_launch fuzz_config fuzz_ipc"
 
 # 0 if clang can build and link a libFuzzer program here.
 have_libfuzzer() {
@@ -57,7 +59,7 @@ build() {
     [ "$jobs" -gt 2 ] && jobs=2
     CC="$cc" cmake -S "$root" -B "$out" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_FLAGS="-O1 -g" \
         -DWEFT_FUZZ=ON -DWEFT_SANITIZE=address,undefined -DWEFT_BUILD_TESTS=OFF \
-        -DWEFT_MPI=OFF -DWEFT_GLOO=OFF >"$out/configure.log" 2>&1 ||
+        -DWEFT_MPI=OFF -DWEFT_GLOO=OFF -DWEFT_CUDA=OFF >"$out/configure.log" 2>&1 ||
         { cat "$out/configure.log"; exit 1; }
     cmake --build "$out" -j"$jobs" --target fuzz_all >"$out/build.log" 2>&1 ||
         { tail -40 "$out/build.log"; exit 1; }
