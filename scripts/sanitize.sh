@@ -15,6 +15,8 @@
 #   tsan  build-tsan, WEFT_SANITIZE=thread: the tests whose ranks are threads
 #         of one process (label threads) and the threaded unit tests.
 #
+# Built without CUDA (-DWEFT_CUDA=OFF): nvcc does not take the sanitizer
+# flags, and the gpu label skips on these machines anyway.
 # Not run here: the fuzz label (tests/fuzz builds its own ASan+UBSan
 # binaries), the emulated cluster (label cluster: root and namespaces, the
 # same code paths as multirank/nodes) and install/consumer (it installs and
@@ -40,7 +42,8 @@ jobs=$(nproc 2>/dev/null || echo 2)
 
 configure_build() { # dir sanitizer
     cmake -S . -B "$1" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_FLAGS="-O1" -DCMAKE_CXX_FLAGS="-O1" \
-        -DWEFT_SANITIZE="$2" -DWEFT_WERROR=ON -DWEFT_MPI=OFF -DWEFT_GLOO=OFF >/dev/null
+        -DWEFT_SANITIZE="$2" -DWEFT_WERROR=ON -DWEFT_MPI=OFF -DWEFT_GLOO=OFF -DWEFT_CUDA=OFF \
+        >/dev/null
     cmake --build "$1" -j"$jobs" >/dev/null
 }
 
