@@ -17,6 +17,15 @@
 
 #define GPU_SKIP 77
 
+/* How many of a test's counts to run: all, or with WEFT_TEST_QUICK=1 all
+ * but the last (the 2^20-element one), for runs under compute-sanitizer,
+ * which slows kernels and copies by one to two orders of magnitude. */
+static inline size_t gpu_test_ncounts(size_t ncounts)
+{
+    const char *quick = getenv("WEFT_TEST_QUICK");
+    return quick != NULL && atoi(quick) != 0 && ncounts > 1 ? ncounts - 1 : ncounts;
+}
+
 #define GPU_CHECK(call)                                                                            \
     do {                                                                                           \
         cudaError_t gpu_check_err_ = (call);                                                       \

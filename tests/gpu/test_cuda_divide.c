@@ -61,7 +61,7 @@ static void test_divide(void)
     }
     for (int dt = 0; dt < WEFT_NUM_DATATYPES; dt++) {
         reduce_data_fill((weft_datatype_t)dt, 0, input, REGION);
-        for (size_t c = 0; c < sizeof(counts) / sizeof(counts[0]); c++)
+        for (size_t c = 0; c < gpu_test_ncounts(sizeof(counts) / sizeof(counts[0])); c++)
             for (size_t d = 0; d < sizeof(divisors) / sizeof(divisors[0]); d++)
                 for (size_t offset = PAD; offset <= PAD + 1; offset++)
                     divide_case((weft_datatype_t)dt, dev, input, got, want, counts[c], offset,

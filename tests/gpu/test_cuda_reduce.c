@@ -109,7 +109,7 @@ static void run_dtype(fixture_t *f)
     size_t ncases = 0;
     for (int op = 0; op < WEFT_NUM_OPS; op++)
         for (size_t n = 0; n < sizeof(nsrcs_list) / sizeof(nsrcs_list[0]); n++)
-            for (size_t c = 0; c < sizeof(counts) / sizeof(counts[0]); c++)
+            for (size_t c = 0; c < gpu_test_ncounts(sizeof(counts) / sizeof(counts[0])); c++)
                 for (int placement = 0; placement < 3; placement++)
                     for (int alias = -1; alias < 2; alias++) {
                         int nsrcs = nsrcs_list[n];
