@@ -8,8 +8,10 @@
  * and does not pick a device for the caller.
  *
  * A process that initialised CUDA and then forks cannot use CUDA in the
- * child: the child's probe then fails and the child runs host-only, which
- * is what it would get from any CUDA call anyway.
+ * child.  The child inherits the parent's answer (the probe ran once, in
+ * the parent), but every CUDA call it makes fails with
+ * cudaErrorInitializationError, which pointer classification
+ * (ptr_query.c) takes for "no CUDA": the child runs host-only.
  */
 #include "cuda/probe.h"
 #include "util/log.h"

@@ -28,10 +28,14 @@ void weft__ptr_attrs_query(const void *ptr, weft__ptr_attrs_t *attrs_p)
             attrs.device = a.device;
         } else {
             /* Runtimes before 11.0 answered InvalidValue for memory they
-             * never saw, and left it as the thread's last error. */
+             * never saw, and left it as the thread's last error.  A child
+             * forked after its parent initialised CUDA gets
+             * InitializationError from every call: it can hold no device
+             * memory, so its buffers are host memory. */
             cudaGetLastError();
             attrs.query = err == cudaErrorInvalidValue ? WEFT_PTR_QUERY_UNKNOWN
-                          : err == cudaErrorNoDevice || err == cudaErrorInsufficientDriver
+                          : err == cudaErrorNoDevice || err == cudaErrorInsufficientDriver ||
+                                  err == cudaErrorInitializationError
                               ? WEFT_PTR_QUERY_NO_CUDA
                               : WEFT_PTR_QUERY_FAILED;
             attrs.error_name = cudaGetErrorName(err);
