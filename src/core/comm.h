@@ -50,7 +50,7 @@ struct weft_comm {
     uint64_t seq; /* collectives issued */
     const char *last_algo;
     weft_status_t error; /* sticky: set when a collective failed */
-    char error_msg[256];
+    char error_msg[1024]; /* as long as an error message (util/log.c) */
     /* Calls in progress, and the abort/destroy flag they poll: a call that
      * sees it set ends at once.  Destroy waits for in_flight to drain
      * before it frees anything; the struct itself is never freed (it stays

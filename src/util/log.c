@@ -22,7 +22,9 @@ static FILE *log_file;
 static pthread_once_t log_once = PTHREAD_ONCE_INIT;
 static char log_host[64];
 
-static __thread char last_error[512];
+/* Room for a peer's failure notice quoted inside this rank's message
+ * (transport/notice.c): up to 511 bytes of it and a sentence around it. */
+static __thread char last_error[1024];
 static __thread int last_error_set;
 static __thread int ctx_rank = -1, ctx_nranks = -1;
 
@@ -63,7 +65,7 @@ void weft__log_set_context(int rank, int nranks)
 static void log_vwrite(weft_log_level_t level, const char *file, int line, const char *fmt,
                        va_list ap)
 {
-    char msg[768];
+    char msg[1280]; /* room for a whole last_error and its status */
     vsnprintf(msg, sizeof(msg), fmt, ap);
     char where[96] = "";
     if (file != NULL) {
