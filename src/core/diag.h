@@ -84,7 +84,9 @@ weft_status_t weft__check_verdict(struct weft_comm *comm);
 
 /* Timeouts and reports (report.c). */
 weft_status_t weft__diag_timeout_error(struct weft_comm *comm);
-/* The peers that have not entered the run in flight, as text. */
+/* The peers behind the run in flight, as a clause of text: those known
+ * never to have arrived (announced), then those over sockets not heard
+ * from in it, which may have arrived. */
 void weft__diag_missing_peers(struct weft_comm *comm, char *buf, size_t len);
 /* Prints the report of every live communicator to the log (WARN). */
 void weft__diag_report_all(const char *why);

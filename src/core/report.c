@@ -3,10 +3,12 @@
  * the hang report (see diag.h).
  *
  * A timeout names the call (sequence number, collective, count, datatype),
- * the first steps still pending, and the peers that never arrived: those
- * whose announced collective (shm: a word in their segment) is older than
- * ours, or, where nothing is announced (sockets), those we have not heard
- * from in this call.
+ * the first steps still pending, and the peers behind it, in two lists
+ * that must not be confused: those known never to have arrived (their
+ * announced collective -- shm: a word in their segment -- is older than
+ * ours), and, where nothing is announced (sockets), those this rank has
+ * not heard from in the call: they may have arrived and simply not sent
+ * to this rank yet, so they are not called missing.
  *
  * The hang report lists every live communicator of the process: rank,
  * the call in flight and its stage, and each peer's last known sequence
@@ -57,31 +59,52 @@ static int peer_position(struct weft_comm *comm, int p, uint64_t *seq_p)
     return 0;
 }
 
-void weft__diag_missing_peers(struct weft_comm *comm, char *buf, size_t len)
+/* Lists the peers behind seq whose position is announced (1) or only
+ * last heard (0); returns how many. */
+static int list_behind(struct weft_comm *comm, uint64_t seq, int announced, char *buf,
+                       size_t len)
 {
-    uint64_t seq = atomic_load_explicit(&comm->diag.running_seq, memory_order_relaxed);
     size_t used = 0;
-    int shown = 0, more = 0;
+    int n = 0;
     buf[0] = '\0';
     for (int p = 0; p < comm->nranks; p++) {
         uint64_t at;
-        if (p == comm->rank)
+        if (p == comm->rank || peer_position(comm, p, &at) != announced || at >= seq)
             continue;
-        int announced = peer_position(comm, p, &at);
-        if (at >= seq)
+        if (n++ >= 8)
             continue;
-        if (shown == 8) {
-            more++;
-            continue;
-        }
-        used = put(buf, len, used, "%srank %d (%s #%llu)", shown ? ", " : "", p,
-                   announced ? "still at" : "not heard from since", (unsigned long long)at);
-        shown++;
+        if (announced)
+            used = put(buf, len, used, "%srank %d (still at #%llu)", n > 1 ? ", " : "", p,
+                       (unsigned long long)at);
+        else if (at > 0)
+            used = put(buf, len, used, "%srank %d (last heard from in #%llu)", n > 1 ? ", " : "",
+                       p, (unsigned long long)at);
+        else
+            used = put(buf, len, used, "%srank %d (never heard from)", n > 1 ? ", " : "", p);
     }
-    if (more > 0)
-        put(buf, len, used, " and %d more", more);
-    if (shown == 0)
-        snprintf(buf, len, "none: every peer has entered it");
+    if (n > 8)
+        put(buf, len, used, " and %d more", n - 8);
+    return n;
+}
+
+void weft__diag_missing_peers(struct weft_comm *comm, char *buf, size_t len)
+{
+    uint64_t seq = atomic_load_explicit(&comm->diag.running_seq, memory_order_relaxed);
+    char known[224], unseen[224];
+    int nknown = list_behind(comm, seq, 1, known, sizeof(known));
+    int nunseen = list_behind(comm, seq, 0, unseen, sizeof(unseen));
+    size_t used = 0;
+    if (nknown + nunseen == 0) {
+        snprintf(buf, len, "peers that never arrived in it: none, every peer has entered it");
+        return;
+    }
+    buf[0] = '\0';
+    if (nknown > 0)
+        used = put(buf, len, used, "peers that never arrived in it: %s", known);
+    if (nunseen > 0)
+        put(buf, len, used, "%speers not heard from in it, which may have arrived (over sockets "
+            "a peer's arrival cannot be seen, only its messages): %s", nknown > 0 ? "; " : "",
+            unseen);
 }
 
 static void describe_call(struct weft_comm *comm, char *buf, size_t len)
@@ -96,15 +119,14 @@ static void describe_call(struct weft_comm *comm, char *buf, size_t len)
 
 weft_status_t weft__diag_timeout_error(struct weft_comm *comm)
 {
-    char call[192], pending[256], missing[256];
+    char call[192], pending[256], missing[512];
     describe_call(comm, call, sizeof(call));
     weft__exec_describe_pending(&comm->active->exec, pending, sizeof(pending));
     weft__diag_missing_peers(comm, missing, sizeof(missing));
     int checking = atomic_load(&comm->diag.stage) == WEFT_DIAG_CHECKING;
     return weft__error(WEFT_ERR_TIMEOUT,
                        "rank %d/%d: %s made no progress for %.1f s (the timeout: "
-                       "WEFT_TIMEOUT or weft_config_t.timeout_s)%s; blocked at %s; peers that "
-                       "never arrived in it: %s",
+                       "WEFT_TIMEOUT or weft_config_t.timeout_s)%s; blocked at %s; %s",
                        comm->rank, comm->nranks, call, comm->timeout_s,
                        checking ? " during the signature exchange of WEFT_CHECK=1" : "", pending,
                        missing);
@@ -129,9 +151,10 @@ static void report_comm(struct weft_comm *comm, void *arg)
     uint64_t running = atomic_load_explicit(&comm->diag.running_seq, memory_order_relaxed);
     uint64_t last = atomic_load_explicit(&comm->diag.last_seq, memory_order_relaxed);
     int stage = atomic_load_explicit(&comm->diag.stage, memory_order_relaxed);
-    WEFT_WARN("hang report: comm %p rank %d/%d: %s #%llu%s; peers at (rank:#seq, ? = last "
-              "heard, else announced): %s", (void *)comm, comm->rank, comm->nranks,
-              running ? "in the call" : "idle after", (unsigned long long)(running ? running : last),
+    WEFT_WARN("hang report: comm %p rank %d/%d: %s #%llu%s; peers at (rank:#seq announced, "
+              "or #seq? = last heard from, over sockets, which cannot show more): %s",
+              (void *)comm, comm->rank, comm->nranks, running ? "in the call" : "idle after",
+              (unsigned long long)(running ? running : last),
               stage == WEFT_DIAG_CHECKING ? " (signature exchange)" : "", peers);
 }
 
@@ -147,11 +170,11 @@ void weft__diag_poll_report(struct weft_comm *comm)
     if (gen == comm->diag.report_seen)
         return;
     comm->diag.report_seen = gen;
-    char call[192], pending[256], missing[256];
+    char call[192], pending[256], missing[512];
     describe_call(comm, call, sizeof(call));
     weft__exec_describe_pending(&comm->active->exec, pending, sizeof(pending));
     weft__diag_missing_peers(comm, missing, sizeof(missing));
-    WEFT_WARN("hang report: rank %d/%d is in %s, blocked at %s; peers not in it: %s",
+    WEFT_WARN("hang report: rank %d/%d is in %s, blocked at %s; %s",
               comm->rank, comm->nranks, call, pending, missing);
 }
 
