@@ -19,7 +19,9 @@
 #include <weft.h>
 
 #define WEFT_WIRE_MAGIC 0x54464557u /* "WEFT" little-endian */
-#define WEFT_WIRE_VERSION 2 /* 2: the socket piece header carries the call signature */
+/* 2: the socket piece header carries the call signature; 3: a socket
+ * connection may end with a failure frame (transport/socket/socket.h). */
+#define WEFT_WIRE_VERSION 3
 #define WEFT_WIRE_HDR_BYTES 16 /* magic u32, version u16, type u16, length u32, 0 u32 */
 
 /* Message types.  Every type of every weft connection is listed here, so

@@ -19,6 +19,7 @@
 
 #include <pthread.h>
 #include <sched.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -106,9 +107,16 @@ weft_status_t weft__comm_end(struct weft_comm *comm, int abort)
     while (atomic_load(&comm->in_flight) > 0)
         sched_yield();
     if (abort) {
+        /* Peers waiting on this rank fail now, told why (unless a failure
+         * of this communicator told them already: the first notice stays). */
+        weft_fail_notice_t why;
+        char text[96];
+        snprintf(text, sizeof(text), "rank %d/%d: weft_comm_abort was called", comm->rank,
+                 comm->nranks);
+        weft__notice_make(&why, WEFT_NOTICE_ABORT, WEFT_ERR_INVALID_USAGE, comm->rank, text);
         for (int t = 0; t < WEFT_NUM_TP; t++) {
             if (comm->tp[t] != NULL)
-                comm->tp[t]->ops->shutdown(comm->tp[t]);
+                comm->tp[t]->ops->shutdown(comm->tp[t], &why);
         }
     }
     free_resources(comm);

@@ -10,17 +10,34 @@
  *   off     nothing is signed (to measure what checking costs);
  *   header  every message carries its call's signature in the header the
  *           transport sends anyway, and the receiver compares it with its
- *           own before a byte lands: ranks that disagree fail with
- *           WEFT_ERR_INVALID_USAGE and both signatures in the message.  A
- *           rank that only sends in that call (a broadcast root) may finish
- *           first; it fails at its next call (the communicator has failed);
+ *           own before a byte lands: the rank that reads a disagreeing
+ *           header (the detecting rank) fails with WEFT_ERR_INVALID_USAGE
+ *           and both signatures in its message, and tells its peers why
+ *           (a failure notice, transport.h, passed on from rank to rank:
+ *           core/run.c fail_comm).  Every other rank then returns
+ *           WEFT_ERR_INVALID_USAGE too, with a message naming the
+ *           detecting rank and quoting its text, both signatures included
+ *           -- in the same call if it waits, directly or through other
+ *           ranks, on a message the failed ranks no longer send, else at
+ *           its next call that waits on one.  A rank that only sends in
+ *           the mismatched call (the root of a broadcast, a leaf of a
+ *           reduce) cannot learn of it in that call without a round trip,
+ *           which this level does not pay for: it returns WEFT_OK, and its
+ *           next call that receives anything (any collective but another
+ *           one in which it only sends) returns WEFT_ERR_INVALID_USAGE
+ *           with the mismatch text.  A rank whose calls only send goes on
+ *           returning WEFT_OK until a send blocks on the failed peer;
  *   full    before each call moves data, the ranks exchange signatures
  *           (an all-gather), so every rank sees every other's and all of
- *           them report the first disagreeing peer; no data moves.
+ *           them report the first disagreeing peer in that same call,
+ *           send-only ranks included; no data moves.
  * Every message received also records the peer's sequence number
  * (peer_seen), and each rank announces the collective it is in where the
- * transport can show it (shm): the timeout message and the hang report say
- * from that which peers never arrived.
+ * transport can show it (shm).  The timeout message and the hang report
+ * tell the two apart: a peer whose announced collective is older is known
+ * never to have arrived; a peer over sockets shows only its messages, so
+ * one not heard from in the call is reported as that, not as missing (it
+ * may be in the call without having sent to this rank yet).
  */
 #ifndef WEFT_CORE_DIAG_H
 #define WEFT_CORE_DIAG_H

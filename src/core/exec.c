@@ -88,6 +88,7 @@ void weft__exec_restart(weft_exec_t *x, void *const *base)
     x->ndone = 0;
     x->status = WEFT_OK;
     x->failed_step = -1;
+    x->notice = NULL;
 }
 
 weft_status_t weft__exec_start(weft_exec_t *x, struct weft_comm *comm, const weft_sched_t *s,
@@ -101,6 +102,7 @@ weft_status_t weft__exec_start(weft_exec_t *x, struct weft_comm *comm, const wef
     x->ndone = 0;
     x->status = WEFT_OK;
     x->failed_step = -1;
+    x->notice = NULL;
     initial_state(x, s, comm->nranks);
     return WEFT_OK;
 }
@@ -145,9 +147,14 @@ static void on_complete(weft_treq_t *req)
     if (st->kind != WEFT_STEP_SEND)
         note_receive(x, st, req);
     if (req->status != WEFT_OK) {
-        if (x->status == WEFT_OK) {
+        /* The first failure is the run's; a peer's notice, which says why,
+         * is preferred to a bare "peer gone" that came first. */
+        if (x->status == WEFT_OK ||
+            (x->notice == NULL && req->notice != NULL && x->status == WEFT_ERR_REMOTE)) {
             x->status = req->status;
             x->failed_step = (int)req->user_index;
+            x->notice = req->notice;
+            x->notice_peer = st->peer;
         }
         x->state[req->user_index] = X_DONE;
         return;

@@ -31,6 +31,10 @@ typedef struct weft_exec {
     uint32_t nready, ndone;
     weft_status_t status;
     int failed_step; /* the first step that failed, or -1 */
+    /* Why, when a peer's failure notice failed it (transport.h): the
+     * notice, and the peer it came from. */
+    const weft_fail_notice_t *notice;
+    int notice_peer;
     /* Capacities of the arrays above, kept across runs. */
     uint32_t cap_steps, cap_deps, cap_bufs;
     int cap_ranks;

@@ -29,20 +29,33 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Whom a failing rank tells: nobody, or every peer with a notice of the
+ * kind WEFT_NOTICE_* (transport.h). */
+enum { TELL_NOBODY = 0 };
+
 /* Marks comm failed, cancels its transports' requests, records why and,
- * if `tell_peers`, tells them (so that they fail now rather than at their
- * timeout).  A timeout does not tell: its peers are waiting too, and each
- * reaching its own deadline is what makes every rank return
- * WEFT_ERR_TIMEOUT with its own view of who never arrived, rather than
- * WEFT_ERR_REMOTE naming the first rank to give up. */
+ * unless `tell` is TELL_NOBODY, tells the peers why (so that they fail now
+ * rather than at their timeout, and with this rank's reason): the notice
+ * `heard` from a peer if the failure came from one, passed on unchanged,
+ * else a notice of kind `tell` with this rank's message.  A timeout does
+ * not tell: its peers are waiting too, and each reaching its own deadline
+ * is what makes every rank return WEFT_ERR_TIMEOUT with its own view of
+ * who never arrived, rather than WEFT_ERR_REMOTE naming the first rank to
+ * give up. */
 static weft_status_t fail_comm(struct weft_comm *comm, weft_status_t st, const char *what,
-                               int tell_peers)
+                               int tell, const weft_fail_notice_t *heard)
 {
+    weft_fail_notice_t own;
+    const weft_fail_notice_t *why = heard;
+    if (tell != TELL_NOBODY && why == NULL) {
+        weft__notice_make(&own, tell, st, comm->rank, what);
+        why = &own;
+    }
     for (int t = 0; t < WEFT_NUM_TP; t++) {
         if (comm->tp[t] != NULL) {
             comm->tp[t]->ops->cancel_all(comm->tp[t], st);
-            if (tell_peers)
-                comm->tp[t]->ops->shutdown(comm->tp[t]);
+            if (tell != TELL_NOBODY)
+                comm->tp[t]->ops->shutdown(comm->tp[t], why);
         }
     }
     if (comm->error == WEFT_OK) {
@@ -62,11 +75,17 @@ static int drive_round(struct weft_comm **comms, uint8_t *finished, int n, int *
     for (int i = 0; i < n; i++) {
         if (finished[i])
             continue;
-        int m = 0;
-        weft_status_t st = weft__exec_progress(&comms[i]->active->exec, &m);
-        if (st == WEFT_IN_PROGRESS && atomic_load_explicit(&comms[i]->dying, memory_order_relaxed))
+        int m = 0, tell = WEFT_NOTICE_ERROR;
+        weft_exec_t *x = &comms[i]->active->exec;
+        weft_status_t st = weft__exec_progress(x, &m);
+        if (st == WEFT_IN_PROGRESS &&
+            atomic_load_explicit(&comms[i]->dying, memory_order_relaxed)) {
             st = weft__error(WEFT_ERR_INVALID_USAGE, "rank %d: the communicator was destroyed "
                              "or aborted during the call", comms[i]->rank);
+            tell = WEFT_NOTICE_ABORT;
+        } else if (st == WEFT_ERR_INVALID_USAGE) {
+            tell = WEFT_NOTICE_MISMATCH; /* from a transport: the ranks disagree */
+        }
         *moved_p |= m;
         if (st == WEFT_IN_PROGRESS) {
             left++;
@@ -74,7 +93,11 @@ static int drive_round(struct weft_comm **comms, uint8_t *finished, int n, int *
         }
         finished[i] = 1;
         if (st != WEFT_OK) {
-            fail_comm(comms[i], st, weft_last_error(), 1);
+            /* A peer told why: say so in this rank's words, and pass it on. */
+            if (x->notice != NULL)
+                st = weft__notice_error(comms[i]->rank, comms[i]->nranks, x->notice_peer,
+                                        x->notice);
+            fail_comm(comms[i], st, weft_last_error(), tell, x->notice);
             *result_p = *result_p == WEFT_OK ? st : *result_p;
         }
     }
@@ -124,7 +147,7 @@ static weft_status_t drive(struct weft_comm **comms, int n)
                 if (finished[i])
                     continue;
                 weft_status_t st = weft__diag_timeout_error(comms[i]);
-                fail_comm(comms[i], st, weft_last_error(), 0);
+                fail_comm(comms[i], st, weft_last_error(), TELL_NOBODY, NULL);
                 result = result == WEFT_OK ? st : result;
             }
             weft__diag_report_all("timeout");
@@ -216,7 +239,7 @@ static weft_status_t sign_and_check(struct weft_comm **comms, struct weft_comm *
             checking[nchk++] = comms[c];
         }
         if (st != WEFT_OK)
-            fail_comm(comms[c], st, weft_last_error(), 1);
+            fail_comm(comms[c], st, weft_last_error(), WEFT_NOTICE_ERROR, NULL);
     }
     if (st != WEFT_OK || nchk == 0)
         return st;
@@ -226,13 +249,13 @@ static weft_status_t sign_and_check(struct weft_comm **comms, struct weft_comm *
          * verdict: no need to tell the peers. */
         weft_status_t v = weft__check_verdict(checking[i]);
         if (v != WEFT_OK)
-            st = fail_comm(checking[i], v, weft_last_error(), 0);
+            st = fail_comm(checking[i], v, weft_last_error(), TELL_NOBODY, NULL);
     }
     /* The other communicators of this thread will not run their calls:
      * their peers must not wait for them. */
     for (int c = 0; c < ncomms && st != WEFT_OK; c++) {
         if (comms[c]->error == WEFT_OK)
-            fail_comm(comms[c], st, weft_last_error(), 1);
+            fail_comm(comms[c], st, weft_last_error(), WEFT_NOTICE_ERROR, NULL);
     }
     return st;
 }
@@ -269,7 +292,7 @@ weft_status_t weft__run_ops(weft_op_desc_t *ops, int nops)
             st = weft__plan_prepare(comms[c], &sorted[at], count[c]);
             /* Peers may already wait on this call: fail it for them too. */
             if (st != WEFT_OK)
-                fail_comm(comms[c], st, weft_last_error(), 1);
+                fail_comm(comms[c], st, weft_last_error(), WEFT_NOTICE_ERROR, NULL);
         }
         if (st == WEFT_OK)
             st = drive(comms, ncomms);

@@ -66,6 +66,47 @@ static inline int weft__sig_agree(const weft_wire_sig_t *mine, const weft_wire_s
            mine->dtype == got->dtype && mine->op == got->op && mine->root == got->root;
 }
 
+/* Why a rank failed, as it tells its peers when it fails (fail_comm in
+ * core/run.c, and abort): shm puts it in the rank's segment header before
+ * it raises the `failed` flag, the socket transport sends it as a failure
+ * frame (socket.h) before it shuts its connections down.  A peer that
+ * learns of the failure returns, for a mismatch, WEFT_ERR_INVALID_USAGE
+ * with the origin's text (both signatures), else WEFT_ERR_REMOTE with the
+ * origin's text appended (weft__notice_error).  A rank that fails because
+ * of a notice passes that notice on unchanged, so the origin -- the rank
+ * that detected the problem -- and its words reach every rank, however
+ * many hops away.  What comes from a peer is checked before it is used
+ * (weft__notice_sanitize): the kind, the origin's range, a terminated and
+ * printable reason. */
+enum {
+    WEFT_NOTICE_MISMATCH = 1, /* the origin found that the ranks disagree on a call */
+    WEFT_NOTICE_ERROR = 2,    /* any other failure at the origin */
+    WEFT_NOTICE_ABORT = 3     /* the origin's communicator was aborted or destroyed */
+};
+#define WEFT_NOTICE_REASON_BYTES 512 /* the origin's message, NUL included */
+typedef struct {
+    int32_t kind;   /* WEFT_NOTICE_* */
+    int32_t status; /* the origin's weft_status_t */
+    int32_t origin; /* the rank that detected the failure */
+    int32_t reserved;
+    char reason[WEFT_NOTICE_REASON_BYTES]; /* the origin's error message */
+} weft_fail_notice_t;
+
+/* transport/notice.c */
+/* Fills n with kind, status, origin and the text (truncated to fit). */
+void weft__notice_make(weft_fail_notice_t *n, int kind, weft_status_t status, int origin,
+                       const char *text);
+/* Checks a notice that came from a peer: kind known, origin in [0,
+ * nranks), status an error; terminates the reason and replaces control
+ * characters.  0 if it can be used, -1 if not. */
+int weft__notice_sanitize(weft_fail_notice_t *n, int nranks);
+/* What a notice means to this rank: WEFT_ERR_INVALID_USAGE for a
+ * mismatch, WEFT_ERR_REMOTE otherwise. */
+weft_status_t weft__notice_status(const weft_fail_notice_t *n);
+/* Records (weft__error) this rank's error for a failure it learned from
+ * peer `via` through notice n, and returns weft__notice_status(n). */
+weft_status_t weft__notice_error(int rank, int nranks, int via, const weft_fail_notice_t *n);
+
 struct weft_treq {
     /* Set by the caller before isend/irecv. */
     void *buf;    /* send: the data; recv: where it goes (when consume is NULL) */
@@ -82,6 +123,9 @@ struct weft_treq {
      * receive whose message's signature disagrees with req->sig fails
      * with WEFT_ERR_INVALID_USAGE and keeps the sender's here. */
     weft_wire_sig_t peer_sig;
+    /* A request failed because its peer reported a failure: the peer's
+     * notice (owned by the transport, valid until it is destroyed). */
+    const weft_fail_notice_t *notice;
     /* Private to the transport that holds the request. */
     weft_treq_t *next;
     size_t done_bytes;
@@ -119,10 +163,11 @@ typedef struct {
     weft_status_t (*progress)(weft_transport_t *tp, int *progressed_p);
     /* Fails every pending request with `status` and forgets them. */
     void (*cancel_all)(weft_transport_t *tp, weft_status_t status);
-    /* Tells the peers that this rank has failed (or aborted): their pending
-     * and later requests with it fail with WEFT_ERR_REMOTE instead of
-     * waiting for the timeout. */
-    void (*shutdown)(weft_transport_t *tp);
+    /* Tells the peers that this rank has failed (or aborted), and why:
+     * their pending and later requests with it fail (with the notice)
+     * instead of waiting for the timeout.  Only the first call tells; a
+     * later one (an abort after a failure) changes nothing the peers see. */
+    void (*shutdown)(weft_transport_t *tp, const weft_fail_notice_t *why);
     void (*counters)(weft_transport_t *tp, weft_tcounters_t *c_p);
     /* For a rank with nothing to do: the descriptors whose readiness would
      * let a pending request move (at most max of them, in fds), so that it

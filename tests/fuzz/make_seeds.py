@@ -8,9 +8,18 @@ import os
 import struct
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-MAGIC, VERSION = 0x54464557, 2  # src/bootstrap/net.h
+MAGIC, VERSION = 0x54464557, 3  # src/bootstrap/net.h
 SECRET = b"weft-fuzz-secret-0123456789abcd\0"
 PIECE_HDR = 64  # socket piece header with its signature; older 40-byte readers ignore the tail
+
+
+def piece_hdr(length, msg):
+    return struct.pack("<IHHQQQQ", MAGIC, VERSION, 17, length, length, 0, msg) + bytes(PIECE_HDR - 40)
+
+
+def fail_frame(kind, status, origin, reason):
+    return (struct.pack("<IHHQIiI", MAGIC, VERSION, 18, len(reason), kind, status, origin)
+            + bytes(PIECE_HDR - 28) + reason)
 
 
 def hdr(mtype, length, version=VERSION):
@@ -71,8 +80,10 @@ SEEDS = {
     },
     "sock": {
         "hello": bytes([0, 2, 2, 1]) + hdr(16, 48) + SECRET + struct.pack("<IIII", 1, 3, 1, 0),
-        "piece": bytes([1]) + struct.pack("<HBB", 16, 3, 0)
-        + struct.pack("<IHHQQQQ", MAGIC, VERSION, 17, 128, 128, 0, 3) + bytes(PIECE_HDR - 40),
+        "piece": bytes([1]) + struct.pack("<HBB", 16, 3, 0) + piece_hdr(128, 3),
+        # a failed peer's stream after its end: a data piece, then its failure frame
+        "end": bytes([2, 4]) + piece_hdr(5, 0) + b"12345"
+        + fail_frame(1, -2, 3, b"rank 3/4: the ranks disagree on a call"),
     },
     "uid": {"ipv4": uid(29500)},
     "launch": {

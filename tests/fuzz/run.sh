@@ -9,8 +9,9 @@
 #
 # Defaults: 30 seconds, ./build-fuzz.  Targets: fuzz_topo (topology files),
 # fuzz_wire (bootstrap header, collectives, hello replies), fuzz_gate (the
-# rendezvous' hello checks), fuzz_sock (socket transport hello and piece
-# header), fuzz_uid (unique ids), fuzz_launch (launcher variables,
+# rendezvous' hello checks), fuzz_sock (socket transport hello, piece
+# header, and a failed peer's last bytes: pieces and its failure frame),
+# fuzz_uid (unique ids), fuzz_launch (launcher variables,
 # host:port), fuzz_config (WEFT_* values), fuzz_ipc (CUDA IPC handle
 # messages).  Built without CUDA (-DWEFT_CUDA=OFF): nvcc does not take the
 # sanitizer flags, and the parsers are plain C.

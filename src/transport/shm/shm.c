@@ -4,9 +4,12 @@
  *
  * Each served peer has a queue of sends and a queue of receives; only the
  * head of each queue moves, which gives the in-order matching the executor
- * relies on.  A local peer in another process that stops moving is checked
- * for liveness every 100 ms; a dead one fails its requests with
- * WEFT_ERR_REMOTE instead of leaving them to the timeout.
+ * relies on.  While a rank waits it looks at the failure flag of each
+ * peer it waits on: a peer that failed says why in its segment (shm.h),
+ * and the requests with it fail with that notice.  A local peer in
+ * another process is also checked for liveness every 100 ms; a dead one
+ * fails its requests with WEFT_ERR_REMOTE instead of leaving them to the
+ * timeout.
  */
 #define _GNU_SOURCE
 #include "transport/shm/shm.h"
@@ -65,17 +68,28 @@ static void revoke_single_copy(shm_peer_t *pe, weft_treq_t *req)
         sched_yield();
 }
 
-static void fail_peer(shm_peer_t *pe, weft_status_t st)
+/* Fails every request with the peer; `notice`, when the peer reported
+ * its failure, goes with each (transport.h). */
+static void fail_peer_notice(shm_peer_t *pe, weft_status_t st, const weft_fail_notice_t *notice)
 {
     pe->broken = 1;
     pe->send_cursor = NULL;
     while (pe->sendq != NULL) {
         weft_treq_t *req = dequeue(&pe->sendq, &pe->sendq_tail);
         revoke_single_copy(pe, req);
+        req->notice = notice;
         weft__treq_finish(req, st);
     }
-    while (pe->recvq != NULL)
-        weft__treq_finish(dequeue(&pe->recvq, &pe->recvq_tail), st);
+    while (pe->recvq != NULL) {
+        weft_treq_t *req = dequeue(&pe->recvq, &pe->recvq_tail);
+        req->notice = notice;
+        weft__treq_finish(req, st);
+    }
+}
+
+static void fail_peer(shm_peer_t *pe, weft_status_t st)
+{
+    fail_peer_notice(pe, st, NULL);
 }
 
 static void deliver(weft_treq_t *req, size_t off, const void *data, size_t len)
@@ -300,11 +314,44 @@ static int recv_progress(shm_t *t, int p)
 
 /* --- ops ---------------------------------------------------------------- */
 
+/* Peer p has set its `failed` flag: its requests fail with its notice,
+ * or, if the notice does not pass the checks, as they did before there
+ * were notices. */
+static void learn_failure(shm_t *t, shm_peer_t *pe, int p)
+{
+    const shm_seg_hdr_t *h = pe->peer_seg;
+    if (pe->notice == NULL)
+        pe->notice = malloc(sizeof(*pe->notice));
+    if (pe->notice != NULL) {
+        /* Copied first, then checked: the copy is what is used. */
+        memcpy(pe->notice, &h->notice, sizeof(*pe->notice));
+        if (weft__notice_sanitize(pe->notice, t->nranks) == 0) {
+            fail_peer_notice(pe, weft__notice_status(pe->notice), pe->notice);
+            return;
+        }
+    }
+    fail_peer(pe, weft__error(WEFT_ERR_REMOTE, "rank %d: local peer rank %d reported a failure "
+                              "(error or abort on its side)", t->rank, p));
+}
+
+/* Looks, while this rank waits, for local peers that failed.  Idle rounds
+ * come every ~100 ns while polling, every 50 us to 1 ms while napping
+ * (core/wait.c).  A failure flag is a load from a line that changes once
+ * (shm.h): every 16th idle round, so that a polling rank that is about to
+ * see its data does not scan its peers first.  Whether a peer's process
+ * still exists takes kill(pid, 0), a system call: every 100 ms, the clock
+ * read every 1024th idle round. */
 static void check_liveness(shm_t *t)
 {
-    /* Idle rounds come every ~100 ns while polling: read the clock only
-     * every 1024th. */
-    if ((++t->idle_rounds & 1023) != 0)
+    uint32_t round = ++t->idle_rounds;
+    for (int i = 0; i < t->nserved && (round & 15) == 0; i++) {
+        shm_peer_t *pe = &t->peers[t->served[i]];
+        if ((pe->sendq != NULL || pe->recvq != NULL) &&
+            atomic_load_explicit(&((const shm_seg_hdr_t *)pe->peer_seg)->failed,
+                                 memory_order_acquire))
+            learn_failure(t, pe, t->served[i]);
+    }
+    if ((round & 1023) != 0)
         return;
     uint64_t now = weft__now_ns();
     if (now - t->last_liveness_ns < LIVENESS_PERIOD_NS)
@@ -314,12 +361,7 @@ static void check_liveness(shm_t *t)
         shm_peer_t *pe = &t->peers[t->served[i]];
         if (pe->sendq == NULL && pe->recvq == NULL)
             continue;
-        const shm_seg_hdr_t *h = pe->peer_seg;
-        if (atomic_load_explicit(&h->failed, memory_order_acquire))
-            fail_peer(pe, weft__error(WEFT_ERR_REMOTE, "rank %d: local peer rank %d reported a "
-                                      "failure (error or abort on its side)", t->rank,
-                                      t->served[i]));
-        else if (!pe->same_process && kill(pe->pid, 0) != 0 && errno == ESRCH)
+        if (!pe->same_process && kill(pe->pid, 0) != 0 && errno == ESRCH)
             fail_peer(pe, weft__error(WEFT_ERR_REMOTE, "rank %d: local peer rank %d (pid %d) "
                                       "has exited", t->rank, t->served[i], (int)pe->pid));
     }
@@ -396,11 +438,19 @@ static void shm_cancel_all(weft_transport_t *tp, weft_status_t status)
     }
 }
 
-static void shm_shutdown(weft_transport_t *tp)
+/* The notice is written before the flag is raised (release): a peer that
+ * sees the flag (acquire) sees the whole notice.  Written once, so that a
+ * peer never reads it while it changes. */
+static void shm_shutdown(weft_transport_t *tp, const weft_fail_notice_t *why)
 {
     shm_t *t = (shm_t *)tp;
-    if (t->seg != NULL)
-        atomic_store_explicit(&((shm_seg_hdr_t *)t->seg)->failed, 1, memory_order_release);
+    if (t->seg == NULL || t->told)
+        return;
+    shm_seg_hdr_t *h = t->seg;
+    t->told = 1;
+    if (why != NULL)
+        memcpy(&h->notice, why, sizeof(h->notice));
+    atomic_store_explicit(&h->failed, 1, memory_order_release);
 }
 
 static void shm_announce(weft_transport_t *tp, uint64_t seq)
@@ -431,6 +481,8 @@ static void shm_destroy(weft_transport_t *tp)
     if (t == NULL)
         return;
     weft__shm_teardown(t);
+    for (int p = 0; t->peers != NULL && p < t->nranks; p++)
+        free(t->peers[p].notice);
     free(t->peers);
     free(t->served);
     free(t->bounce);

@@ -80,15 +80,23 @@ typedef struct {
 
 /* The start of a segment; after it, can_read[nranks]: whether this rank
  * can read rank p's memory (process_vm_readv), which is what decides
- * whether p may send it large messages by single copy. */
+ * whether p may send it large messages by single copy.
+ *
+ * When its communicator fails the owner writes `notice` (why: transport.h)
+ * once, then sets `failed` with a release store; a peer that reads
+ * `failed` set (acquire) may copy the notice, which never changes after. */
 typedef struct {
     uint64_t magic;
-    _Atomic uint64_t failed; /* set by the owner when its communicator fails */
     _Atomic uint64_t announced; /* the collective the owner has entered (diagnosis) */
     uint64_t owner_token;
     int32_t owner_rank, nranks;
     shm_geom_t geom;
     uint64_t chan_base; /* offset of channel 0 */
+    /* On a line of its own, which changes once: peers that wait read it
+     * on every idle round, and `announced`, written on every call, must
+     * not drag it from their caches. */
+    _Alignas(WEFT_CACHE_LINE) _Atomic uint64_t failed; /* set when the owner's comm fails */
+    weft_fail_notice_t notice; /* why the owner failed, valid once `failed` is set */
     uint8_t can_read[];
 } shm_seg_hdr_t;
 
@@ -116,6 +124,7 @@ typedef struct {
     weft_treq_t *sendq, *sendq_tail, *recvq, *recvq_tail;
     weft_treq_t *send_cursor; /* first queued send not yet fully published */
     int broken;
+    weft_fail_notice_t *notice; /* the peer's, once it reported a failure (malloc'd) */
 } shm_peer_t;
 
 typedef struct {
@@ -132,6 +141,7 @@ typedef struct {
     size_t bounce_bytes;
     uint64_t last_liveness_ns;
     uint32_t idle_rounds;
+    int told; /* this rank's notice is written: it is never written twice */
     weft_tcounters_t counters;
 } shm_t;
 

@@ -108,20 +108,34 @@ static void piece_finished(sock_t *t, sock_piece_t *p, weft_status_t st, int is_
     piece_put(t, p);
 }
 
-void weft__sock_fail_peer(sock_t *t, int peer, weft_status_t st)
+/* Fails every piece queued with the peer; `notice`, when the peer sent
+ * one, goes with each request (transport.h). */
+void weft__sock_fail_peer_notice(sock_t *t, int peer, weft_status_t st,
+                                 const weft_fail_notice_t *notice)
 {
     sock_peer_t *pe = &t->peers[peer];
     pe->broken = 1;
     for (int i = 0; i < t->nconns; i++) {
         sock_conn_t *c = &pe->conn[i];
-        while (c->sendq != NULL)
-            piece_finished(t, piece_dequeue(&c->sendq, &c->sendq_tail), st, 1);
-        while (c->recvq != NULL)
-            piece_finished(t, piece_dequeue(&c->recvq, &c->recvq_tail), st, 0);
+        while (c->sendq != NULL) {
+            sock_piece_t *p = piece_dequeue(&c->sendq, &c->sendq_tail);
+            p->req->notice = notice;
+            piece_finished(t, p, st, 1);
+        }
+        while (c->recvq != NULL) {
+            sock_piece_t *p = piece_dequeue(&c->recvq, &c->recvq_tail);
+            p->req->notice = notice;
+            piece_finished(t, p, st, 0);
+        }
     }
 }
 
-static weft_status_t closed_error(sock_t *t, int peer, ssize_t n)
+void weft__sock_fail_peer(sock_t *t, int peer, weft_status_t st)
+{
+    weft__sock_fail_peer_notice(t, peer, st, NULL);
+}
+
+weft_status_t weft__sock_closed_error(sock_t *t, int peer, ssize_t n)
 {
     if (n == 0)
         return weft__error(WEFT_ERR_REMOTE, "rank %d: rank %d closed its connection (it failed "
@@ -153,14 +167,15 @@ static int send_conn(sock_t *t, int peer, sock_conn_t *c)
         if (n < 0) {
             if (would_block())
                 break;
-            weft__sock_fail_peer(t, peer, closed_error(t, peer, n));
+            weft__sock_peer_lost(t, peer, n);
             return -1;
         }
         moved = 1;
         size_t h = WEFT_MIN((size_t)n, SOCK_PIECE_HDR - p->hdr_done);
         p->hdr_done += h;
         p->data_done += (size_t)n - h;
-        if (p->hdr_done < SOCK_PIECE_HDR || p->data_done < p->len)
+        c->send_mid = p->hdr_done < SOCK_PIECE_HDR || p->data_done < p->len;
+        if (c->send_mid)
             break; /* partial write: the socket buffer is full */
         piece_finished(t, piece_dequeue(&c->sendq, &c->sendq_tail), WEFT_OK, 1);
     }
@@ -197,20 +212,29 @@ weft_status_t weft__sock_check_piece_hdr(sock_t *t, int peer, const sock_piece_t
     return WEFT_OK;
 }
 
-/* Reads the data of piece p; returns bytes read, 0 on EAGAIN, -1 on error. */
+/* Reads the data of piece p; returns bytes read, 0 on EAGAIN, -1 once the
+ * connection ended (the peer is then failed). */
 static ssize_t recv_data(sock_t *t, int peer, sock_conn_t *c, sock_piece_t *p)
 {
     weft_treq_t *req = p->req;
     size_t left = p->len - p->data_done;
+    ssize_t n;
     if (req->consume == NULL) {
-        ssize_t n = recv(c->fd, (char *)req->buf + p->off + p->data_done, left, MSG_DONTWAIT);
-        return n > 0 ? n : (n < 0 && would_block()) ? 0 : (closed_error(t, peer, n), -1);
+        n = recv(c->fd, (char *)req->buf + p->off + p->data_done, left, MSG_DONTWAIT);
+        if (n > 0 || (n < 0 && would_block()))
+            return n > 0 ? n : 0;
+        weft__sock_peer_lost(t, peer, n);
+        return -1;
     }
     memcpy(t->bounce, c->carry, c->ncarry);
-    ssize_t n = recv(c->fd, t->bounce + c->ncarry, WEFT_MIN(left, t->bounce_bytes - c->ncarry),
-                     MSG_DONTWAIT);
-    if (n <= 0)
-        return (n < 0 && would_block()) ? 0 : (closed_error(t, peer, n), -1);
+    n = recv(c->fd, t->bounce + c->ncarry, WEFT_MIN(left, t->bounce_bytes - c->ncarry),
+             MSG_DONTWAIT);
+    if (n <= 0) {
+        if (n < 0 && would_block())
+            return 0;
+        weft__sock_peer_lost(t, peer, n);
+        return -1;
+    }
     size_t have = c->ncarry + (size_t)n, consumed_before = p->data_done - c->ncarry;
     size_t usable = (size_t)n == left ? have : have - have % req->align;
     if (usable > 0)
@@ -223,6 +247,8 @@ static ssize_t recv_data(sock_t *t, int peer, sock_conn_t *c, sock_piece_t *p)
 static int recv_conn(sock_t *t, int peer, sock_conn_t *c)
 {
     int moved = 0;
+    if (c->notice_in != NULL)
+        return weft__sock_notice_read(t, peer, c);
     while (c->recvq != NULL) {
         sock_piece_t *p = c->recvq;
         if (p->hdr_done < SOCK_PIECE_HDR) {
@@ -231,13 +257,16 @@ static int recv_conn(sock_t *t, int peer, sock_conn_t *c)
             if (n <= 0) {
                 if (n < 0 && would_block())
                     break;
-                weft__sock_fail_peer(t, peer, closed_error(t, peer, n));
+                weft__sock_peer_lost(t, peer, n);
                 return -1;
             }
             moved = 1;
             p->hdr_done += (size_t)n;
             if (p->hdr_done < SOCK_PIECE_HDR)
                 break;
+            /* The peer failed and says why (socket.h): no data follows. */
+            if (weft__sock_is_notice_hdr(p->hdr))
+                return weft__sock_notice_begin(t, peer, c, p->hdr);
             weft_status_t st = weft__sock_check_piece_hdr(t, peer, p);
             if (st != WEFT_OK) {
                 weft__sock_fail_peer(t, peer, st);
@@ -246,10 +275,8 @@ static int recv_conn(sock_t *t, int peer, sock_conn_t *c)
         }
         while (p->data_done < p->len) {
             ssize_t n = recv_data(t, peer, c, p);
-            if (n < 0) {
-                weft__sock_fail_peer(t, peer, WEFT_ERR_REMOTE);
+            if (n < 0)
                 return -1;
-            }
             if (n == 0)
                 return moved;
             moved = 1;
@@ -402,16 +429,32 @@ static void sock_cancel_all(weft_transport_t *tp, weft_status_t status)
     }
 }
 
-/* Closing every connection is how a peer learns: its next read sees EOF. */
-static void sock_shutdown(weft_transport_t *tp)
+/* A failure frame, then closing every connection, is how a peer learns:
+ * its next read finds the frame, or, where none could be sent, EOF. */
+static void sock_shutdown(weft_transport_t *tp, const weft_fail_notice_t *why)
 {
     sock_t *t = (sock_t *)tp;
+    if (!t->told) {
+        /* Connections that lower ranks opened and this rank has not yet
+         * admitted (it does so as it progresses) may be what a peer waits
+         * on: admitted now, they carry the frame too. */
+        if (t->listen_fd >= 0)
+            weft__sock_accept_progress(t);
+        if (why != NULL)
+            weft__sock_tell(t, why);
+    }
+    t->told = 1;
     for (int p = 0; p < t->nranks; p++) {
         for (int i = 0; i < SOCK_MAX_CONNS; i++) {
             if (t->peers[p].conn[i].fd >= 0)
                 shutdown(t->peers[p].conn[i].fd, SHUT_RDWR);
         }
         t->peers[p].broken = 1;
+    }
+    /* Those whose hello is not in yet just end. */
+    for (sock_pending_t *pd = t->pending; pd != NULL; pd = pd->next) {
+        if (pd->fd >= 0)
+            shutdown(pd->fd, SHUT_RDWR);
     }
 }
 
@@ -441,6 +484,7 @@ static void sock_destroy(weft_transport_t *tp)
     if (t == NULL)
         return;
     weft__sock_close_all(t);
+    weft__sock_notice_free(t);
     while (t->free_pieces != NULL) {
         sock_piece_t *p = t->free_pieces;
         t->free_pieces = p->next;

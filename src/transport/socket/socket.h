@@ -23,6 +23,21 @@
  * receive without writing anything.
  * A receiver reads a connection only while a piece is posted on it, so TCP
  * flow control, not memory, holds back early senders.
+ *
+ * A rank that fails tells its peers why (transport.h) with a failure frame
+ * on each connection, then shuts them all down.  The frame takes the place
+ * of a piece, so a receiver reads it where it expects a piece header:
+ *
+ *   magic u32 | version u16 | type u16 (SOCK_MSG_FAIL) | len u64
+ *   | kind u32 | status i32 | origin u32 | 36 zero bytes
+ *
+ * then len bytes of the origin's message (no NUL, len below
+ * WEFT_NOTICE_REASON_BYTES).  It is sent only where the stream is at a
+ * frame boundary (no piece half written), with one non-blocking send; a
+ * connection in the middle of a piece, or whose frame did not fit in the
+ * socket buffer, just closes, and the peer reads a plain end of stream
+ * (WEFT_ERR_REMOTE, "closed its connection") as before notices existed.
+ * Wire version 3 added the frame.
  */
 #ifndef WEFT_TRANSPORT_SOCKET_H
 #define WEFT_TRANSPORT_SOCKET_H
@@ -34,6 +49,7 @@
 
 #define SOCK_MSG_HELLO (WEFT_MSG_SOCKET_FIRST + 0)
 #define SOCK_MSG_DATA (WEFT_MSG_SOCKET_FIRST + 1)
+#define SOCK_MSG_FAIL (WEFT_MSG_SOCKET_FIRST + 2)
 #define SOCK_HELLO_BODY (WEFT_SECRET_BYTES + 16)
 #define SOCK_PIECE_HDR 64 /* 40 + the signature, WEFT_WIRE_SIG_BYTES */
 #define SOCK_MAX_CONNS 16
@@ -55,6 +71,10 @@ typedef struct {
     sock_piece_t *recvq, *recvq_tail;
     uint8_t carry[16]; /* received bytes short of a whole element */
     size_t ncarry;
+    int send_mid; /* a piece is partly written: no failure frame may follow */
+    /* A failure frame being read (its header arrived): malloc'd until done. */
+    weft_fail_notice_t *notice_in;
+    uint32_t notice_len, notice_got;
 } sock_conn_t;
 
 typedef struct {
@@ -64,6 +84,7 @@ typedef struct {
     uint64_t msgs_sent, msgs_recv;
     struct sockaddr_storage addr;
     int broken;
+    weft_fail_notice_t *notice; /* the peer's, once its failure frame arrived */
 } sock_peer_t;
 
 /* An accepted connection whose hello has not fully arrived. */
@@ -91,6 +112,7 @@ typedef struct {
     weft_tcounters_t counters;
     int awaiting;    /* served lower ranks whose connections are not all in */
     uint32_t rounds; /* progress calls, to pace looks at the listener */
+    int told;        /* this rank's failure frames are sent: never twice */
 } sock_t;
 
 /* socket_conn.c */
@@ -106,7 +128,35 @@ int weft__sock_hello_check(const uint8_t buf[WEFT_WIRE_HDR_BYTES + SOCK_HELLO_BO
                            const uint8_t *secret, int rank, int nranks, int nconns,
                            uint32_t *peer_p, uint32_t *index_p, char *why, size_t why_len);
 
+/* socket_notice.c: failure frames */
+/* Sends this rank's notice on every connection at a frame boundary. */
+void weft__sock_tell(sock_t *t, const weft_fail_notice_t *why);
+/* 1 if a received 64-byte header is a failure frame's (magic, version, type). */
+int weft__sock_is_notice_hdr(const uint8_t hdr[SOCK_PIECE_HDR]);
+/* Checks a failure frame's header (nothing else read yet) from a peer of
+ * an nranks communicator: 0 with kind, status and origin in *n_p (reason
+ * empty) and the reason's length in *len_p, or -1 with the reason in why.
+ * Pure, for the fuzzer. */
+int weft__sock_notice_hdr_check(const uint8_t hdr[SOCK_PIECE_HDR], int nranks,
+                                weft_fail_notice_t *n_p, uint32_t *len_p, char *why,
+                                size_t why_len);
+/* On connection c of peer, whose failure frame's header was just read:
+ * starts reading its reason (a bad header fails the peer). */
+int weft__sock_notice_begin(sock_t *t, int peer, sock_conn_t *c, const uint8_t *hdr);
+/* Reads more of the reason; once whole, fails the peer with the notice.
+ * Returns 1 if bytes came, 0 if none yet, -1 once the peer is failed. */
+int weft__sock_notice_read(sock_t *t, int peer, sock_conn_t *c);
+void weft__sock_notice_free(sock_t *t);
+/* A connection to peer ended (n: what recv or send returned, errno as it
+ * left it): fails the peer with the failure frame it sent ahead of the
+ * end, read from what is left of its connections, or else with a plain
+ * "closed its connection" (WEFT_ERR_REMOTE). */
+void weft__sock_peer_lost(sock_t *t, int peer, ssize_t n);
+
 /* socket.c */
+void weft__sock_fail_peer_notice(sock_t *t, int peer, weft_status_t st,
+                                 const weft_fail_notice_t *notice);
+weft_status_t weft__sock_closed_error(sock_t *t, int peer, ssize_t n);
 /* Checks piece p's received header against the piece posted: the shared
  * prefix (magic, version, type), then message number, sizes and offset.
  * Non-static for the fuzzer. */
