@@ -147,14 +147,20 @@ if(TEST unit/test_api_errors)
     ENVIRONMENT "WEFT_TIMEOUT=5;WEFT_SHM_DISABLE=1")
 endif()
 
-# --- deadlines, signatures, hang reports (tests/unit/test_diag.c and
-# test_mismatch.c, run as unit tests over shm; here again over sockets and,
-# for test_diag, with the full check from the environment) ---------------------
+# --- deadlines, signatures, hang reports (tests/unit/test_diag.c,
+# test_mismatch*.c and test_inherit.c, run as unit tests over shm; here again
+# over sockets and, for test_diag, with the full check from the environment) ----
 if(TEST unit/test_diag)
   add_test(NAME unit/test_diag/sock COMMAND test_diag)
   add_test(NAME unit/test_diag/check1 COMMAND test_diag)
-  add_test(NAME unit/test_mismatch/sock COMMAND test_mismatch)
-  set_tests_properties(unit/test_diag/sock unit/test_mismatch/sock PROPERTIES LABELS unit
+  set(WEFT_DIAG_SOCK_TESTS unit/test_diag/sock)
+  foreach(t test_mismatch test_mismatch_spread test_inherit)
+    if(TEST unit/${t})
+      add_test(NAME unit/${t}/sock COMMAND ${t})
+      list(APPEND WEFT_DIAG_SOCK_TESTS unit/${t}/sock)
+    endif()
+  endforeach()
+  set_tests_properties(${WEFT_DIAG_SOCK_TESTS} PROPERTIES LABELS unit
     TIMEOUT 300 ENVIRONMENT "WEFT_TIMEOUT=60;WEFT_SHM_DISABLE=1")
   set_tests_properties(unit/test_diag/check1 PROPERTIES LABELS unit TIMEOUT 300
     ENVIRONMENT "WEFT_TIMEOUT=60;WEFT_CHECK=1")

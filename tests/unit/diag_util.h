@@ -1,8 +1,8 @@
 /*
- * diag_util.h - what test_diag.c and test_mismatch.c share: checks that
- * count failures, and "parties", ranks as threads of this process that
- * join one communicator through weft_comm_init_rank_config and then run a
- * body each.
+ * diag_util.h - what test_diag.c, test_mismatch*.c and test_inherit.c
+ * share: checks that count failures, "parties", ranks as threads of this
+ * process that join one communicator through weft_comm_init_rank_config
+ * and then run a body each, and buffers with guard bytes.
  */
 #ifndef TEST_DIAG_UTIL_H
 #define TEST_DIAG_UTIL_H
@@ -127,6 +127,27 @@ static inline void parties_end(party_t *x, int n)
                   weft_last_error());
         x[r].comm = NULL;
     }
+}
+
+/* Buffers with GUARD bytes of 0xab on both sides, for "nothing written
+ * out of bounds": the user's bytes start at p + GUARD. */
+#define GUARD 256
+
+static inline unsigned char *guarded(size_t bytes)
+{
+    unsigned char *p = malloc(bytes + 2 * GUARD);
+    memset(p, 0xab, bytes + 2 * GUARD);
+    memset(p + GUARD, 0x01, bytes);
+    return p;
+}
+
+static inline int guards_intact(const unsigned char *p, size_t bytes)
+{
+    for (size_t i = 0; i < GUARD; i++) {
+        if (p[i] != 0xab || p[GUARD + bytes + i] != 0xab)
+            return 0;
+    }
+    return 1;
 }
 
 static inline int file_contains(const char *path, const char *needle)

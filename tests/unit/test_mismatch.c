@@ -13,8 +13,6 @@
  */
 #include "diag_util.h"
 
-#define GUARD 256
-
 enum { C_ALLREDUCE, C_ALLGATHER, C_BROADCAST };
 
 typedef struct {
@@ -56,23 +54,6 @@ typedef struct {
 static size_t esize(weft_datatype_t dt)
 {
     return dt == WEFT_FLOAT64 ? 8 : 4;
-}
-
-static unsigned char *guarded(size_t bytes)
-{
-    unsigned char *p = malloc(bytes + 2 * GUARD);
-    memset(p, 0xab, bytes + 2 * GUARD);
-    memset(p + GUARD, 0x01, bytes);
-    return p;
-}
-
-static int guards_intact(const unsigned char *p, size_t bytes)
-{
-    for (size_t i = 0; i < GUARD; i++) {
-        if (p[i] != 0xab || p[GUARD + bytes + i] != 0xab)
-            return 0;
-    }
-    return 1;
 }
 
 static void mismatch_body(party_t *x)
