@@ -134,7 +134,9 @@ weft_status_t weft_comm_init_env(weft_comm_t *comm_p);
 
 /* Collective over comm: ranks with the same color form a new communicator,
  * ordered by key then by their rank in comm.  color WEFT_SPLIT_NOCOLOR
- * joins none and gets *newcomm_p = NULL. */
+ * joins none and gets *newcomm_p = NULL.  The new communicator has comm's
+ * configuration (the weft_config_t comm was made with: its timeout and
+ * check level, as comm resolved them). */
 weft_status_t weft_comm_split(weft_comm_t comm, int color, int key, weft_comm_t *newcomm_p);
 
 /* Collective over the survivors of comm: every rank of comm that is not in
@@ -147,7 +149,8 @@ weft_status_t weft_comm_split(weft_comm_t comm, int color, int key, weft_comm_t 
  * is bounded by comm's timeout.  Survivors that disagree on the set fail
  * with WEFT_ERR_INVALID_USAGE naming both sets; a survivor that is gone
  * but not excluded fails it with WEFT_ERR_REMOTE or WEFT_ERR_TIMEOUT.
- * comm is left as it was: destroy it afterwards. */
+ * The new communicator has comm's configuration, as split's does.  comm
+ * is left as it was: destroy it afterwards. */
 weft_status_t weft_comm_shrink(weft_comm_t comm, const int *excluded_ranks, int nexcluded,
                                weft_comm_t *newcomm_p);
 

@@ -15,6 +15,7 @@
 
 #include <math.h>
 #include <stddef.h>
+#include <string.h>
 
 /* The bytes a caller must provide for version 1's fields. */
 #define CONFIG_V1_BYTES (offsetof(weft_config_t, check) + sizeof(int))
@@ -38,6 +39,16 @@ static weft_status_t check_config(const weft_config_t *c)
                            "config->check is %d; it must be a weft_check_t (WEFT_CHECK_DEFAULT, "
                            "_OFF, _HEADER or _FULL)", c->check);
     return WEFT_OK;
+}
+
+void weft__config_copy(const weft_config_t *in, weft_config_t *out)
+{
+    const weft_config_t defaults = WEFT_CONFIG_INITIALIZER;
+    *out = defaults;
+    if (in != NULL)
+        memcpy(out, in, in->size < sizeof(*out) ? in->size : sizeof(*out));
+    out->size = sizeof(*out);
+    out->version = WEFT_CONFIG_VERSION;
 }
 
 WEFT_EXPORT weft_status_t weft_comm_init_rank_config(int nranks, const weft_unique_id_t *id,

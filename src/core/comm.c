@@ -148,15 +148,18 @@ weft_status_t weft__comm_create_config(int nranks, const weft_unique_id_t *id, i
         return weft__error(WEFT_ERR_NO_MEMORY, "communicator");
     comm->rank = rank;
     comm->nranks = nranks;
+    weft__config_copy(config, &comm->config);
     /* The deadline covers init too: the rendezvous and every setup phase. */
-    comm->timeout_s = config != NULL && config->timeout_s > 0
-                          ? config->timeout_s
-                          : weft__config_double(WEFT_CFG_TIMEOUT);
-    if (weft__diag_init(&comm->diag, nranks,
-                        weft__diag_check_level(config != NULL ? config->check : 0)) != WEFT_OK) {
+    comm->timeout_s = comm->config.timeout_s > 0 ? comm->config.timeout_s
+                                                 : weft__config_double(WEFT_CFG_TIMEOUT);
+    int check = weft__diag_check_level(comm->config.check);
+    if (weft__diag_init(&comm->diag, nranks, check) != WEFT_OK) {
         comm_discard(comm);
         return WEFT_ERR_NO_MEMORY;
     }
+    /* Resolved, so that a child of split or shrink has exactly these. */
+    comm->config.timeout_s = comm->timeout_s;
+    comm->config.check = check;
     for (int i = 0; i < WEFT_PLAN_CACHE; i++)
         weft__sched_init(&comm->plans[i].sched, rank, nranks);
     weft__sched_init(&comm->group_plan.sched, rank, nranks);

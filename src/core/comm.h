@@ -21,6 +21,10 @@ struct weft_comm {
     int rank, nranks;
     weft_bootstrap_t *bs;
     uint8_t secret[WEFT_SECRET_BYTES];
+    /* What weft_comm_init_rank_config was given, with timeout_s and check
+     * as they were resolved (WEFT_TIMEOUT, WEFT_CHECK): split and shrink
+     * give it to the communicators they make. */
+    weft_config_t config;
     double timeout_s;
     uint64_t spin_ns; /* how long a waiting call polls before yielding */
     char host[WEFT_HOSTID_BYTES];
@@ -99,6 +103,10 @@ weft_status_t weft__comm_create(int nranks, const weft_unique_id_t *id, int rank
 /* The same with a validated configuration (NULL: the defaults). */
 weft_status_t weft__comm_create_config(int nranks, const weft_unique_id_t *id, int rank,
                                        const weft_config_t *config, struct weft_comm **comm_p);
+/* api_config.c: a caller's validated config (NULL: the defaults) as this
+ * library's weft_config_t: fields the caller's older struct lacks keep
+ * their defaults. */
+void weft__config_copy(const weft_config_t *in, weft_config_t *out);
 /* Ends comm: marks it dying, waits for calls in flight to leave (they see
  * the flag within one progress round), tells the peers if `abort`, frees
  * its resources and keeps the struct as a tombstone. */

@@ -22,8 +22,9 @@
  *      own set, and in that case fails at once, naming both sets.
  *   3. Once every survivor agreed the leader sends commit to all, else
  *      abandon with the reason.  Only after commit does anyone join the new
- *      communicator (through weft_comm_init_rank's path, new rank = place
- *      among the survivors in the old order), so that a disagreement makes
+ *      communicator (through weft_comm_init_rank_config's path with the
+ *      parent's configuration, new rank = place among the survivors in the
+ *      old order), so that a disagreement makes
  *      every survivor fail promptly instead of some of them waiting in a
  *      rendezvous the others will never join.
  * A survivor that the leader cannot reach (refused: its process is gone) or
@@ -244,7 +245,8 @@ WEFT_EXPORT weft_status_t weft_comm_shrink(weft_comm_t comm, const int *excluded
     if (st != WEFT_OK)
         goto out_free;
     weft_comm_t newcomm;
-    st = weft__comm_create(newsize, &id, newrank, &newcomm);
+    /* The survivors keep the parent's configuration: deadline, checks. */
+    st = weft__comm_create_config(newsize, &id, newrank, &comm->config, &newcomm);
     weft__log_set_context(comm->rank, comm->nranks);
     if (st == WEFT_OK) {
         WEFT_INFO("weft_comm_shrink: rank %d of %d is rank %d of %d", comm->rank, comm->nranks,

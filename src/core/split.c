@@ -5,7 +5,9 @@
  * the parent's bootstrap; the ranks of one color, ordered by key then by
  * parent rank, form a new communicator.  Its first rank opens a rendezvous
  * (a fresh id with a fresh secret) and the ids travel through a second
- * allgather; then each group joins exactly as weft_comm_init_rank() does.
+ * allgather; then each group joins exactly as weft_comm_init_rank_config()
+ * does, with the parent's configuration (its timeout, check level and the
+ * rest of its weft_config_t, as resolved when the parent was created).
  */
 #include "core/comm.h"
 #include "util/log.h"
@@ -79,7 +81,8 @@ WEFT_EXPORT weft_status_t weft_comm_split(weft_comm_t comm, int color, int key,
         goto out_free;
     }
     weft_comm_t newcomm;
-    st = weft__comm_create(newsize, &ids[leader], newrank, &newcomm);
+    /* The child has the parent's configuration: its deadline, its checks. */
+    st = weft__comm_create_config(newsize, &ids[leader], newrank, &comm->config, &newcomm);
     weft__log_set_context(comm->rank, comm->nranks);
     if (st == WEFT_OK)
         *newcomm_p = newcomm;
