@@ -4,6 +4,7 @@
  * Each validates its arguments first and names the bad one.
  */
 #include "core/comm.h"
+#include "cuda/probe.h"
 #include "util/config.h"
 #include "util/log.h"
 
@@ -37,7 +38,7 @@ WEFT_EXPORT weft_status_t weft_comm_init_rank(int nranks, const weft_unique_id_t
 }
 
 typedef struct {
-    int nranks, rank;
+    int nranks, rank, device; /* device: WEFT_DEVICE_CURRENT when none was named */
     const weft_unique_id_t *id;
     weft_comm_t comm;
     weft_status_t status;
@@ -47,7 +48,12 @@ typedef struct {
 static void *init_thread(void *arg)
 {
     init_job_t *job = arg;
-    job->status = weft_comm_init_rank(job->nranks, job->id, job->rank, &job->comm);
+    job->status = WEFT_OK;
+    if (job->device != WEFT_DEVICE_CURRENT)
+        job->status = weft__cuda_use_device(job->device);
+    if (job->status == WEFT_OK)
+        job->status = weft__comm_create_device(job->nranks, job->id, job->rank, NULL,
+                                               job->device, &job->comm);
     if (job->status != WEFT_OK)
         snprintf(job->error, sizeof(job->error), "%s", weft_last_error());
     return NULL;
@@ -61,8 +67,15 @@ WEFT_EXPORT weft_status_t weft_comm_init_all(int nranks, const int *devices, wef
     if (nranks < 1)
         return weft__error(WEFT_ERR_INVALID_ARGUMENT, "nranks is %d; it must be at least 1",
                            nranks);
-    if (devices != NULL)
-        WEFT_INFO("weft_comm_init_all: this build has no CUDA support; devices are ignored");
+    for (int r = 0; devices != NULL && r < nranks; r++) {
+        if (devices[r] < 0)
+            return weft__error(WEFT_ERR_INVALID_ARGUMENT,
+                               "devices[%d] is %d; a CUDA device index is at least 0", r,
+                               devices[r]);
+    }
+    if (devices != NULL && weft__cuda_probe() == 0)
+        WEFT_INFO("weft_comm_init_all: no usable GPU here; devices[] name each rank's GPU in "
+                  "the topology only");
     weft_unique_id_t id;
     weft_status_t st = weft_get_unique_id(&id);
     if (st != WEFT_OK)
@@ -77,7 +90,8 @@ WEFT_EXPORT weft_status_t weft_comm_init_all(int nranks, const int *devices, wef
     /* Joining blocks until every rank has joined: one thread per rank. */
     int started = 1;
     for (int r = 0; r < nranks; r++)
-        jobs[r] = (init_job_t){nranks, r, &id, NULL, WEFT_OK, ""};
+        jobs[r] = (init_job_t){nranks, r, devices != NULL ? devices[r] : WEFT_DEVICE_CURRENT,
+                               &id, NULL, WEFT_OK, ""};
     for (int r = 1; r < nranks; r++, started++) {
         if (pthread_create(&threads[r], NULL, init_thread, &jobs[r]) != 0) {
             jobs[r].status = weft__error(WEFT_ERR_SYSTEM, "could not start a thread for rank %d",

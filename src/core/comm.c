@@ -143,11 +143,19 @@ weft_status_t weft__comm_create(int nranks, const weft_unique_id_t *id, int rank
 weft_status_t weft__comm_create_config(int nranks, const weft_unique_id_t *id, int rank,
                                        const weft_config_t *config, struct weft_comm **comm_p)
 {
+    return weft__comm_create_device(nranks, id, rank, config, WEFT_DEVICE_CURRENT, comm_p);
+}
+
+weft_status_t weft__comm_create_device(int nranks, const weft_unique_id_t *id, int rank,
+                                       const weft_config_t *config, int device,
+                                       struct weft_comm **comm_p)
+{
     struct weft_comm *comm = calloc(1, sizeof(*comm));
     if (comm == NULL)
         return weft__error(WEFT_ERR_NO_MEMORY, "communicator");
     comm->rank = rank;
     comm->nranks = nranks;
+    comm->device = device == WEFT_DEVICE_CURRENT ? weft__cuda_current_device() : device;
     weft__config_copy(config, &comm->config);
     /* The deadline covers init too: the rendezvous and every setup phase. */
     comm->timeout_s = comm->config.timeout_s > 0 ? comm->config.timeout_s
@@ -187,9 +195,9 @@ weft_status_t weft__comm_create_config(int nranks, const weft_unique_id_t *id, i
         return weft__error_keep(st, "rank %d of %d could not join the communicator", rank,
                                 nranks);
     }
-    WEFT_INFO("rank %d/%d joined: node %d of %d, local rank %d of %d, rail %s", rank, nranks,
-              comm->layout.node_of[rank], comm->nnodes, comm->local_rank, comm->local_size,
-              comm->rail[0] != '\0' ? comm->rail : "(none)");
+    WEFT_INFO("rank %d/%d joined: node %d of %d, local rank %d of %d, GPU %d, rail %s", rank,
+              nranks, comm->layout.node_of[rank], comm->nnodes, comm->local_rank,
+              comm->local_size, comm->device, comm->rail[0] != '\0' ? comm->rail : "(none)");
     weft__diag_signal_setup();
     *comm_p = comm;
     return WEFT_OK;

@@ -34,6 +34,7 @@ struct weft_comm {
     int *peer_pid;
     char *peer_host;     /* nranks * WEFT_HOSTID_BYTES */
     uint8_t *peer_class; /* per peer: WEFT_TP_SHM or WEFT_TP_SOCKET */
+    int device; /* the GPU this rank drives (CUDA device index), -1: none */
     char rail[WEFT_RAIL_NAME_BYTES]; /* this rank's network interface, "" if none */
     char *peer_rail;                 /* nranks * WEFT_RAIL_NAME_BYTES */
     weft_transport_t *tp[WEFT_NUM_TP];
@@ -103,6 +104,13 @@ weft_status_t weft__comm_create(int nranks, const weft_unique_id_t *id, int rank
 /* The same with a validated configuration (NULL: the defaults). */
 weft_status_t weft__comm_create_config(int nranks, const weft_unique_id_t *id, int rank,
                                        const weft_config_t *config, struct weft_comm **comm_p);
+/* The same for a rank that drives GPU `device` (weft_comm_init_all, and
+ * the children of split and shrink), or WEFT_DEVICE_CURRENT: the calling
+ * thread's CUDA device where a GPU is usable, else none. */
+#define WEFT_DEVICE_CURRENT (-2)
+weft_status_t weft__comm_create_device(int nranks, const weft_unique_id_t *id, int rank,
+                                       const weft_config_t *config, int device,
+                                       struct weft_comm **comm_p);
 /* api_config.c: a caller's validated config (NULL: the defaults) as this
  * library's weft_config_t: fields the caller's older struct lacks keep
  * their defaults. */

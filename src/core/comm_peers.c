@@ -5,9 +5,10 @@
  * WEFT_HOSTID), its machine (boot id: to count the ranks that share the
  * CPUs), its pid (for shared memory) and its rail: the network interface
  * it sends through between nodes (WEFT_SOCKET_IFNAME, as a launcher sets
- * it per rank on a multi-rail cluster; on a GPU node, the NIC nearest the
- * rank's GPU).  An allgather gives every rank the same table, from which
- * each derives the same layout:
+ * it per rank on a multi-rail cluster; else, for a rank that drives a GPU,
+ * the NIC nearest that GPU in the node's topology, as on a DGX where GPU
+ * g and NIC g share a PCIe switch), and its GPU.  An allgather gives
+ * every rank the same table, from which each derives the same layout:
  *
  *   - ranks with equal node ids form a node; nodes are numbered in the
  *     order of their lowest rank (ranks need not be contiguous, nodes may
@@ -20,6 +21,7 @@
  *     Ranks without a rail name sort first, in rank order (the old layout).
  */
 #include "core/comm.h"
+#include "topology/topo.h"
 #include "util/config.h"
 #include "util/log.h"
 
@@ -32,7 +34,7 @@ typedef struct {
     char machine[WEFT_HOSTID_BYTES];
     char rail[WEFT_RAIL_NAME_BYTES];
     int32_t pid;
-    int32_t reserved;
+    int32_t device; /* its GPU, -1: none */
 } peer_info_t;
 
 /* How long a waiting rank polls before it yields: WEFT_SPIN_US, or by
@@ -82,25 +84,44 @@ static weft_status_t build_layout(struct weft_comm *comm, const peer_info_t *all
     return st == WEFT_OK ? WEFT_OK : weft__error(st, "node layout for %d ranks", n);
 }
 
-static void my_info(peer_info_t *mine)
+/* The name of the NIC nearest GPU `device` in this node's topology, or ""
+ * (no such GPU or no NIC: said at INFO, the rank then has no rail). */
+static void nearest_nic(int device, char *rail, size_t len)
+{
+    weft_system_t *sys = malloc(sizeof(*sys));
+    int nic = -1;
+    if (sys != NULL && weft__topo_get(sys) == WEFT_OK && device < sys->node.ngpus)
+        nic = weft__topo_nearest_nic(&sys->node, device);
+    if (nic >= 0)
+        snprintf(rail, len, "%s", sys->node.nic[nic].name);
+    else
+        WEFT_INFO("GPU %d: no NIC near it in the topology (%s); no rail", device,
+                  sys != NULL && device >= sys->node.ngpus ? "no such GPU" : "none found");
+    free(sys);
+}
+
+static void my_info(peer_info_t *mine, int device)
 {
     memset(mine, 0, sizeof(*mine));
     weft__host_id(mine->host);
     weft__machine_id(mine->machine);
     /* The socket transport sends through WEFT_SOCKET_IFNAME when it is
-     * set: that interface is this rank's rail.  (GPU ranks will name the
-     * NIC nearest their GPU here.) */
+     * set: that interface is this rank's rail.  Otherwise a GPU rank's
+     * rail is the NIC nearest its GPU. */
     const char *ifname = weft__config_str(WEFT_CFG_SOCKET_IFNAME);
-    if (strchr(ifname, ',') == NULL)
+    if (ifname[0] != '\0' && strchr(ifname, ',') == NULL)
         snprintf(mine->rail, sizeof(mine->rail), "%s", ifname);
+    else if (device >= 0)
+        nearest_nic(device, mine->rail, sizeof(mine->rail));
     mine->pid = (int32_t)getpid();
+    mine->device = device;
 }
 
 weft_status_t weft__comm_exchange_peers(struct weft_comm *comm, uint64_t deadline)
 {
     int n = comm->nranks;
     peer_info_t mine;
-    my_info(&mine);
+    my_info(&mine, comm->device);
     memcpy(comm->host, mine.host, WEFT_HOSTID_BYTES);
     memcpy(comm->rail, mine.rail, WEFT_RAIL_NAME_BYTES);
     peer_info_t *all = calloc((size_t)n, sizeof(*all));

@@ -245,8 +245,9 @@ WEFT_EXPORT weft_status_t weft_comm_shrink(weft_comm_t comm, const int *excluded
     if (st != WEFT_OK)
         goto out_free;
     weft_comm_t newcomm;
-    /* The survivors keep the parent's configuration: deadline, checks. */
-    st = weft__comm_create_config(newsize, &id, newrank, &comm->config, &newcomm);
+    /* The survivors keep the parent's configuration (deadline, checks) and GPU. */
+    st = weft__comm_create_device(newsize, &id, newrank, &comm->config, comm->device,
+                                  &newcomm);
     weft__log_set_context(comm->rank, comm->nranks);
     if (st == WEFT_OK) {
         WEFT_INFO("weft_comm_shrink: rank %d of %d is rank %d of %d", comm->rank, comm->nranks,

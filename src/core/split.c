@@ -81,8 +81,9 @@ WEFT_EXPORT weft_status_t weft_comm_split(weft_comm_t comm, int color, int key,
         goto out_free;
     }
     weft_comm_t newcomm;
-    /* The child has the parent's configuration: its deadline, its checks. */
-    st = weft__comm_create_config(newsize, &ids[leader], newrank, &comm->config, &newcomm);
+    /* The child has the parent's configuration (deadline, checks) and GPU. */
+    st = weft__comm_create_device(newsize, &ids[leader], newrank, &comm->config, comm->device,
+                                  &newcomm);
     weft__log_set_context(comm->rank, comm->nranks);
     if (st == WEFT_OK)
         *newcomm_p = newcomm;
