@@ -28,18 +28,24 @@ weft_cost_model_t weft__cost_model_default(void)
 
 /* Ranks that outnumber the CPUs: a message then waits for its receiver to
  * be scheduled.  Measured on the project's 2-core machine with 8 ranks
- * (4x oversubscribed): an 8-byte recursive-doubling all-reduce within one
- * node took 26 us for 3 rounds against 0.3 us with 2 ranks (+8 us a
- * message), and an 8-byte send/recv between emulated nodes 68 us against
- * 12.5 us with one rank per node (+55 us).  Steps, not bytes, then decide
- * between algorithms; a model without it chose the 8-step hierarchical
- * all-reduce at 16 KiB where the 3-step recursive doubling was 3x faster. */
-void weft__cost_model_oversubscribed(weft_cost_model_t *m, int ranks_here, int cpus)
+ * (4x oversubscribed):
+ *   - within one node, an 8-byte recursive-doubling all-reduce took 26 us
+ *     for 3 rounds against 0.3 us with 2 ranks: +8 us a message;
+ *   - across the emulated cluster (4 nodes x 2 ranks, perf/cluster), the
+ *     1 KiB all-reduces of six algorithms (docs/PERFORMANCE.md, medians
+ *     of 5 rounds) fit about 90 us per inter-node step and 40 us per
+ *     intra-node step: a rank that waits on sockets sleeps in poll(), and
+ *     a shared-memory message to it waits for the nap to end (core/wait.c).
+ * Steps, not bytes, then decide between algorithms; a model without this
+ * chose the 8-step hierarchical all-reduce at 16 KiB where the 3-step
+ * recursive doubling was 3x faster. */
+void weft__cost_model_oversubscribed(weft_cost_model_t *m, int ranks_here, int cpus,
+                                     int multi_node)
 {
     if (cpus <= 0 || ranks_here <= cpus)
         return;
-    m->intra.alpha_us += 8.0;
-    m->inter.alpha_us += 55.0;
+    m->intra.alpha_us += multi_node ? 40.0 : 8.0;
+    m->inter.alpha_us += 75.0;
 }
 
 weft_cost_model_t weft__cost_model_from_system(const weft_system_t *sys, const char *ifname)

@@ -50,8 +50,10 @@ weft_status_t weft__simulate(const weft_algo_t *algo, const weft_coll_args_t *tm
 weft_cost_model_t weft__cost_model_default(void);
 
 /* Adds what waiting for the CPU costs each message when ranks_here ranks
- * share cpus CPUs and outnumber them (cost.c). */
-void weft__cost_model_oversubscribed(weft_cost_model_t *m, int ranks_here, int cpus);
+ * share cpus CPUs and outnumber them (cost.c); multi_node: the
+ * communicator spans nodes, so waiting ranks sleep on their sockets. */
+void weft__cost_model_oversubscribed(weft_cost_model_t *m, int ranks_here, int cpus,
+                                     int multi_node);
 
 /* The defaults refined by a topology (cost.c); ifname is the interface
  * the sockets use, or NULL. */

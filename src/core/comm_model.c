@@ -52,7 +52,8 @@ weft_status_t weft__comm_cost_model(struct weft_comm *comm, uint64_t deadline,
     if (st == WEFT_OK)
         m = weft__cost_model_from_system(sys, weft__config_str(WEFT_CFG_SOCKET_IFNAME));
     free(sys);
-    weft__cost_model_oversubscribed(&m, comm->ranks_here, (int)sysconf(_SC_NPROCESSORS_ONLN));
+    weft__cost_model_oversubscribed(&m, comm->ranks_here, (int)sysconf(_SC_NPROCESSORS_ONLN),
+                                    comm->nnodes > 1);
     /* Everyone takes part in the exchange, even after a local failure. */
     all = calloc((size_t)comm->nranks, sizeof(*all));
     if (all == NULL)
