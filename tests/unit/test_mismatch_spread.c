@@ -15,6 +15,9 @@
  *     did ("rank k found that the ranks disagree"): the reason travelled;
  *   - the barrier after a failed call fails too, with the text as well;
  *   - no byte around its buffers changed.
+ * The reason of another failure travels too: in 4 ranks, rank 1 aborts
+ * its communicator while the others call a barrier; each of them must
+ * return WEFT_ERR_REMOTE naming rank 1 and quoting its report.
  * ctest runs it over shared memory and, with WEFT_SHM_DISABLE=1, over
  * sockets (tests/multirank.cmake).  Nothing here depends on timing: a rank
  * learns of a failure when it waits on a failed rank, at any speed.
@@ -133,11 +136,47 @@ static void run_case(const spread_case_t *k)
     }
 }
 
+static void abort_body(party_t *x)
+{
+    if (x->rank == 1) {
+        x->st = weft_comm_abort(x->comm);
+        x->comm = NULL; /* aborted: nothing left to destroy */
+    } else {
+        x->st = weft_barrier(x->comm);
+    }
+    snprintf(x->msg, sizeof(x->msg), "%s", weft_last_error());
+}
+
+static void run_abort(void)
+{
+    weft_config_t cfg = WEFT_CONFIG_INITIALIZER;
+    cfg.timeout_s = 30;
+    party_t x[4];
+    if (parties_init(x, 4, &cfg) != 0)
+        return;
+    warm_up_all(x, 4);
+    parties_run(x, 4, abort_body);
+    for (int r = 0; r < 4; r++) {
+        printf("  abort: rank %d: %s: %s\n", r, weft_status_string(x[r].st), x[r].msg);
+        if (r == 1) {
+            CHECK(x[r].st == WEFT_OK, "abort: weft_comm_abort returned %s",
+                  weft_status_string(x[r].st));
+            continue;
+        }
+        CHECK(x[r].st == WEFT_ERR_REMOTE && strstr(x[r].msg, "rank 1 aborted its communicator") &&
+                  strstr(x[r].msg, "weft_comm_abort was called"),
+              "abort: rank %d does not report rank 1's abort with its reason: %s: %s", r,
+              weft_status_string(x[r].st), x[r].msg);
+    }
+    parties_end(x, 4);
+}
+
 int main(void)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
         run_case(&cases[i]);
+    run_abort();
     printf("%s: %d failure(s)\n", failures ? "FAILED" : "PASSED", failures);
     return failures ? 1 : 0;
 }
