@@ -87,7 +87,9 @@ weft_status_t weft_get_version(int *version_p);
  * weft_comm_init_rank().  The rendezvous serves one communicator. */
 weft_status_t weft_get_unique_id(weft_unique_id_t *id_p);
 
-/* Collective over nranks ranks: joins the communicator as `rank`. */
+/* Collective over nranks ranks: joins the communicator as `rank`.  The
+ * communicator drives the CUDA device current in the calling thread (none
+ * where no GPU is usable). */
 weft_status_t weft_comm_init_rank(int nranks, const weft_unique_id_t *id, int rank,
                                   weft_comm_t *comm_p);
 
@@ -122,7 +124,9 @@ weft_status_t weft_comm_init_rank_config(int nranks, const weft_unique_id_t *id,
                                          const weft_config_t *config, weft_comm_t *comm_p);
 
 /* Creates nranks communicators in this process, one per rank, comms[i] being
- * rank i.  devices may be NULL (host buffers only). */
+ * rank i, which drives CUDA device devices[i] (NULL: each drives the device
+ * current in its creating thread, or none).  Where no GPU is usable the
+ * indices only name each rank's GPU in the topology (its rail). */
 weft_status_t weft_comm_init_all(int nranks, const int *devices, weft_comm_t *comms);
 
 /* Joins a communicator whose rank, size and rendezvous come from the
