@@ -14,20 +14,11 @@
  */
 #include "bootstrap/net.h"
 #include "cuda/ipc_wire.h"
+#include "test_check.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static int failures;
-
-#define FAIL(...)                                                                                  \
-    do {                                                                                           \
-        failures++;                                                                                \
-        fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                                       \
-        fprintf(stderr, __VA_ARGS__);                                                              \
-        fputc('\n', stderr);                                                                       \
-    } while (0)
 
 #define MAX_MSG (WEFT_WIRE_HDR_BYTES + WEFT_CUDA_IPC_MAX_BODY_BYTES)
 /* Entry 0 starts here; fields by their offsets in ipc_wire.h. */

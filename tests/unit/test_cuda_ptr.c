@@ -15,22 +15,11 @@
  *    host memory takes the host path.
  */
 #include "cuda/ptr.h"
+#include "test_check.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static int failures;
-
-/* A failure reported at `line`: the test's own, or its caller's. */
-#define FAIL_AT(line, ...)                                                                         \
-    do {                                                                                           \
-        failures++;                                                                                \
-        fprintf(stderr, "FAIL %s:%d: ", __FILE__, (line));                                         \
-        fprintf(stderr, __VA_ARGS__);                                                              \
-        fputc('\n', stderr);                                                                       \
-    } while (0)
-#define FAIL(...) FAIL_AT(__LINE__, __VA_ARGS__)
 
 /* cudaMemoryType values. */
 enum { UNREGISTERED = 0, HOST = 1, DEVICE = 2, MANAGED = 3 };

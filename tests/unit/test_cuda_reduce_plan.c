@@ -13,21 +13,11 @@
  *    WEFT_CUDA_BLOCKS_PER_SM per multiprocessor.
  */
 #include "cuda/reduce_plan.h"
+#include "test_check.h"
 
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
-
-static int failures;
-
-#define FAIL(...)                                                                                  \
-    do {                                                                                           \
-        if (failures++ < 20) {                                                                     \
-            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                                   \
-            fprintf(stderr, __VA_ARGS__);                                                          \
-            fputc('\n', stderr);                                                                   \
-        }                                                                                          \
-    } while (0)
 
 #define VEC WEFT_CUDA_VEC_BYTES
 

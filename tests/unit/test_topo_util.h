@@ -16,21 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int failures;
-
-#define FAIL(...)                                                                                  \
-    do {                                                                                           \
-        failures++;                                                                                \
-        fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                                       \
-        fprintf(stderr, __VA_ARGS__);                                                              \
-        fputc('\n', stderr);                                                                       \
-    } while (0)
-
-#define CHECK(cond, ...)                                                                           \
-    do {                                                                                           \
-        if (!(cond))                                                                               \
-            FAIL(__VA_ARGS__);                                                                     \
-    } while (0)
+#include "test_check.h"
 
 /* The source tree: WEFT_TEST_SOURCE_DIR if the build defines it, else
  * this file's path (absolute in CMake builds) less "tests/unit/...". */
