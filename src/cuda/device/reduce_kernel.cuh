@@ -49,6 +49,21 @@ static __device__ __forceinline__ void weft_reduce_scalar(const void *const *src
     ((S *)dst)[i] = T::narrow(acc);
 }
 
+/* Loads vectors first + u * blockDim.x (u < U, those below nvec) of the
+ * body of one input, which starts head_bytes into it. */
+template <typename V, int U>
+static __device__ __forceinline__ void weft_load_vectors(V *x, const void *input,
+                                                         size_t head_bytes, size_t first,
+                                                         size_t nvec)
+{
+    const V *src = (const V *)((const char *)input + head_bytes);
+#pragma unroll
+    for (int u = 0; u < U; u++) {
+        if (first + (size_t)u * blockDim.x < nvec)
+            x[u] = src[first + (size_t)u * blockDim.x];
+    }
+}
+
 /* Vectors base + threadIdx.x + u * blockDim.x, u < T::unroll, of the body
  * (which starts `head` elements into every buffer). */
 template <typename T, typename Op>
@@ -65,12 +80,7 @@ static __device__ __forceinline__ void weft_reduce_vectors(const void *const *sr
     const size_t first = base + threadIdx.x;
     LC acc[U][K];
     V x[U];
-    const V *src = (const V *)((const S *)srcs[0] + head);
-#pragma unroll
-    for (int u = 0; u < U; u++) {
-        if (first + (size_t)u * blockDim.x < nvec)
-            x[u] = src[first + (size_t)u * blockDim.x];
-    }
+    weft_load_vectors<V, U>(x, srcs[0], head * sizeof(S), first, nvec);
 #pragma unroll
     for (int u = 0; u < U; u++) {
 #pragma unroll
@@ -79,12 +89,7 @@ static __device__ __forceinline__ void weft_reduce_vectors(const void *const *sr
     }
 #pragma unroll 1
     for (int s = 1; s < nsrcs; s++) {
-        src = (const V *)((const S *)srcs[s] + head);
-#pragma unroll
-        for (int u = 0; u < U; u++) {
-            if (first + (size_t)u * blockDim.x < nvec)
-                x[u] = src[first + (size_t)u * blockDim.x];
-        }
+        weft_load_vectors<V, U>(x, srcs[s], head * sizeof(S), first, nvec);
 #pragma unroll
         for (int u = 0; u < U; u++) {
 #pragma unroll
