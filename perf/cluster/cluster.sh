@@ -43,6 +43,15 @@
 #   hold a few 64 KiB GSO packets: with --burst 64kb a TCP stream got 84-114
 #   MB/s out of 1 Gbit/s, with 128kb and more a steady 119.5 MB/s (the
 #   payload limit), hence the default 256kb; raise it with the rate.
+# - TCP congestion control on the rails is --cc (default cubic), set on each
+#   rail's route so that every program in the node uses it: weft, OpenMPI
+#   and Gloo alike.  This machine's default, BBR, mis-reads tbf: the bucket
+#   lets a burst through at veth speed, BBR takes that for the link's
+#   bandwidth (it estimated 20-40 Gbit/s on a 1 Gbit/s rail) and then stalls
+#   flows for 50-270 ms at a time.  Exchanges in both directions over one
+#   connection (halving-doubling) suffered most: 1 MiB all-reduces of 7 ms
+#   took 60-190 ms every few iterations, with cubic or reno a steady 7 ms.
+#   Data-centre fabrics run cubic or DCTCP; BBR is an internet algorithm.
 # - Ranks: `run` starts --ranks-per-node processes per node (default k);
 #   rank = node * ranks_per_node + l, on rail l mod k.  Each runs inside its
 #   node's namespace and in its own UTS namespace whose hostname is the
@@ -95,6 +104,7 @@ RATE=1gbit
 BURST=256kb
 LATENCY=20ms
 MTU=1500
+CC=cubic
 OUT=""
 TIMEOUT=600
 ROUNDS=1
@@ -134,6 +144,8 @@ options:
                        $RATE); "none": no rate limit
   --burst SIZE         tbf bucket size (default $BURST)
   --latency TIME       longest a packet may wait in tbf's queue (default $LATENCY)
+  --cc NAME            TCP congestion control on the rails (default $CC;
+                       "default": this machine's, see the header)
   --mtu BYTES          MTU of every rail (default $MTU; 9000: jumbo frames, as
                        cluster networks commonly run)
   --prefix NAME        names of namespaces, bridges, links (default $PREFIX)
@@ -197,6 +209,17 @@ make_bridge() {
     ip link set "$br" up
 }
 
+# The rail's route names the congestion control of every TCP connection
+# over it (see the header); the kernel's default for the namespace cannot
+# be changed from here on every machine.
+set_congestion_control() {
+    local i=$1 r=$2
+    [ "$CC" = default ] && return 0
+    in_node "$i" ip route replace "169.254.$r.0/24" dev "rail$r" proto kernel scope link \
+        src "$(node_addr "$i" "$r")" congctl "$CC" ||
+        die "TCP congestion control '$CC' is not available (see --cc)"
+}
+
 make_node() {
     local i=$1 ns r veth
     ns=$(node_name "$i")
@@ -214,6 +237,7 @@ make_node() {
         in_node "$i" ip addr add "$(node_addr "$i" "$r")/24" dev "rail$r"
         shape "rail$r" in_node "$i"
         in_node "$i" ip link set "rail$r" up
+        set_congestion_control "$i" "$r"
     done
 }
 
@@ -230,9 +254,9 @@ cluster_up() {
     local i r
     for ((r = 0; r < RAILS; r++)); do make_bridge "$r"; done
     for ((i = 0; i < NODES; i++)); do make_node "$i"; done
-    printf 'NODES=%s\nRAILS=%s\nRATE=%s\nBURST=%s\nLATENCY=%s\nMTU=%s\n' \
-        "$NODES" "$RAILS" "$RATE" "$BURST" "$LATENCY" "$MTU" >"$(state_file)"
-    log "up: $NODES nodes x $RAILS rails, rate $RATE per link direction (burst $BURST, mtu $MTU)"
+    printf 'NODES=%s\nRAILS=%s\nRATE=%s\nBURST=%s\nLATENCY=%s\nMTU=%s\nCC=%s\n' \
+        "$NODES" "$RAILS" "$RATE" "$BURST" "$LATENCY" "$MTU" "$CC" >"$(state_file)"
+    log "up: $NODES nodes x $RAILS rails, rate $RATE per link direction (burst $BURST, mtu $MTU, tcp $CC)"
 }
 
 # Removes everything named after $PREFIX, whether or not a state file says
@@ -260,7 +284,7 @@ load_state() {
         case $key in
         NODES) NODES_UP=$value ;;
         RAILS) RAILS_UP=$value ;;
-        RATE | BURST | LATENCY | MTU) printf -v "$key" '%s' "$value" ;;
+        RATE | BURST | LATENCY | MTU | CC) printf -v "$key" '%s' "$value" ;;
         esac
     done <"$(state_file)"
     [ -z "$NODES" ] || [ "$NODES" = "$NODES_UP" ] ||
@@ -290,7 +314,7 @@ cluster_status() {
         return 0
     }
     load_state
-    echo "cluster $PREFIX: $NODES nodes x $RAILS rails, rate $RATE burst $BURST latency $LATENCY mtu $MTU"
+    echo "cluster $PREFIX: $NODES nodes x $RAILS rails, rate $RATE burst $BURST latency $LATENCY mtu $MTU tcp $CC"
     local i r
     for ((i = 0; i < NODES; i++)); do
         echo "node $i ($(node_name "$i")):"
@@ -539,8 +563,8 @@ bench() {
     [ -x "$BUILD/perf/weft-perf" ] || die "no $BUILD/perf/weft-perf (build first, or --build DIR)"
     mkdir -p "$OUT"
     : >"$OUT/commands.txt"
-    printf 'nodes=%s rails=%s ranks_per_node=%s rate=%s burst=%s latency=%s mtu=%s rounds=%s\n' \
-        "$NODES" "$RAILS" "$PER_NODE" "$RATE" "$BURST" "$LATENCY" "$MTU" "$ROUNDS" \
+    printf 'nodes=%s rails=%s ranks_per_node=%s rate=%s burst=%s latency=%s mtu=%s cc=%s rounds=%s\n' \
+        "$NODES" "$RAILS" "$PER_NODE" "$RATE" "$BURST" "$LATENCY" "$MTU" "$CC" "$ROUNDS" \
         >"$OUT/cluster.txt"
     # Rounds alternate the series, so that all of them see the machine's
     # quiet and busy moments alike.
@@ -579,6 +603,7 @@ parse_args() {
         --burst) BURST=$2; shift ;;
         --latency) LATENCY=$2; shift ;;
         --mtu) MTU=$2; shift ;;
+        --cc) CC=$2; shift ;;
         --prefix) PREFIX=$2; shift ;;
         --out) OUT=$2; shift ;;
         --timeout) TIMEOUT=$2; shift ;;
