@@ -12,6 +12,19 @@
  * outermost weft_group_end() runs; one thread can then drive every rank of
  * weft_comm_init_all().
  *
+ * Device buffers (CUDA memory of the communicator's GPU; stream is a
+ * cudaStream_t, NULL meaning the default stream): a call is stream-ordered.
+ * It returns at once; the operation starts when the stream reaches it, and
+ * work queued on the stream after it sees the result.  Calls on one
+ * communicator run in the order they were made, whatever their streams,
+ * and a host-buffer call waits for the device calls made before it.  An
+ * error found after the call returned (a peer gone, the deadline) is
+ * recorded on the communicator: weft_comm_get_async_error() returns it,
+ * every later call fails with it, and the outputs of the failed call and
+ * of later ones are undefined.  A call on a stream that is capturing a
+ * CUDA graph returns WEFT_ERR_UNSUPPORTED.  Ranks that share a process
+ * must not share a stream (each rank's stream waits for its own peers).
+ *
  * Every function returns a weft_status_t; on failure weft_last_error()
  * returns a message for the calling thread that names the argument, rank,
  * peer or step concerned.  Output parameters (ending in _p) are written only
@@ -159,14 +172,17 @@ weft_status_t weft_comm_shrink(weft_comm_t comm, const int *excluded_ranks, int 
                                weft_comm_t *newcomm_p);
 
 /* Frees the communicator.  Not collective; the ranks should have finished
- * their operations on it.  Later calls with the handle return
- * WEFT_ERR_INVALID_USAGE. */
+ * their operations on it.  Stream-ordered calls still queued are let
+ * finish first (within the timeout; then they fail and their streams go
+ * on).  Later calls with the handle return WEFT_ERR_INVALID_USAGE. */
 weft_status_t weft_comm_destroy(weft_comm_t comm);
 
 /* Ends the communicator from any thread: a call in flight on it (in
  * another thread) returns an error within a progress round, the peers are
  * told (their calls with this rank fail with WEFT_ERR_REMOTE instead of
- * waiting for the timeout), and it is freed like weft_comm_destroy(). */
+ * waiting for the timeout), and it is freed like weft_comm_destroy().
+ * Stream-ordered calls not yet complete fail: their streams go on at once
+ * (their outputs undefined). */
 weft_status_t weft_comm_abort(weft_comm_t comm);
 
 weft_status_t weft_comm_rank(weft_comm_t comm, int *rank_p);
@@ -203,7 +219,11 @@ weft_status_t weft_barrier(weft_comm_t comm);
 /* Groups nest; the outermost weft_group_end() issues every queued call and
  * returns when all of them are complete (host buffers).  Calls of a group
  * run concurrently, except that calls on one communicator whose buffers
- * overlap (one writing what another reads or writes) run in call order. */
+ * overlap (one writing what another reads or writes) run in call order.
+ * A group of calls on device buffers returns once they are queued on
+ * their streams; it may not mix host and device buffers, the calls of one
+ * communicator must share one stream, and none may read device memory
+ * that an earlier call of the group writes (WEFT_ERR_UNSUPPORTED). */
 weft_status_t weft_group_start(void);
 weft_status_t weft_group_end(void);
 
@@ -212,6 +232,12 @@ weft_status_t weft_group_end(void);
 const char *weft_status_string(weft_status_t status);
 /* This thread's last error message: what, which rank/peer/step. */
 const char *weft_last_error(void);
+
+/* The error that failed comm, if any, into *status_p (WEFT_OK if none):
+ * in particular one that a stream-ordered call met after it returned.
+ * Does not wait.  When *status_p is an error, weft_last_error() holds its
+ * message, with the original words of the rank that first saw it. */
+weft_status_t weft_comm_get_async_error(weft_comm_t comm, weft_status_t *status_p);
 
 /* The name of the algorithm that the last collective issued on comm used
  * ("ring", "rd", ...), for benchmarks and tests. */

@@ -11,6 +11,7 @@
  * A failure in any phase frees what the earlier ones built.
  */
 #include "core/comm.h"
+#include "core/proxy_device.h"
 #include "core/shrink.h"
 #include "cuda/probe.h"
 #include "util/config.h"
@@ -98,14 +99,20 @@ static void free_resources(struct weft_comm *comm)
 
 weft_status_t weft__comm_end(struct weft_comm *comm, int abort)
 {
+    /* Stream-ordered calls first, while the communicator still works:
+     * destroy lets them finish (with a deadline), abort fails those not
+     * running; the running one ends with the `dying` below. */
+    if (!atomic_load(&comm->dying))
+        weft__device_stop(comm, abort);
     if (atomic_exchange(&comm->dying, 1))
         return weft__error(WEFT_ERR_INVALID_USAGE, "comm %p is already being destroyed or "
                            "aborted by another thread", (void *)comm);
     weft__comm_unregister(comm);
-    /* A call in flight (another thread's) notices `dying` within a
-     * progress round and returns. */
+    /* A call in flight (another thread's, or the proxy's) notices
+     * `dying` within a progress round and returns. */
     while (atomic_load(&comm->in_flight) > 0)
         sched_yield();
+    weft__device_end(comm, abort); /* joins the proxy, frees the staging */
     if (abort) {
         /* Peers waiting on this rank fail now, told why (unless a failure
          * of this communicator told them already: the first notice stays). */

@@ -63,6 +63,9 @@ struct weft_comm {
     _Atomic int in_flight;
     _Atomic int dying;
     weft_diag_t diag; /* signatures, peers' progress, reports (diag.h) */
+    /* Calls on device buffers: the proxy thread and the staging memory,
+     * made at the first such call (core/proxy_device.h); NULL before. */
+    struct weft_stream_calls *streams;
     struct weft_comm *next_tombstone;
 };
 
@@ -75,6 +78,10 @@ struct weft_op_desc {
     weft_coll_args_t args;
     const void *sendbuf;
     void *recvbuf;
+    /* A call on device buffers (core/proxy_device.h): staged through
+     * host memory by the proxy, in order on this stream. */
+    void *stream;
+    int on_device;
 };
 
 /* comm_registry.c: which pointers are live communicators. */

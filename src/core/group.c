@@ -1,12 +1,21 @@
 /*
  * group.c - weft_group_start() / weft_group_end().
  *
- * Between the two, calls on host buffers are recorded (per thread) instead
- * of run; the outermost weft_group_end() runs them all together, so that
- * one thread can drive every rank of weft_comm_init_all() and a rank can
- * post sends and receives to several peers at once without deadlock.
+ * Between the two, calls are recorded (per thread) instead of run; the
+ * outermost weft_group_end() runs them all together, so that one thread
+ * can drive every rank of weft_comm_init_all() and a rank can post sends
+ * and receives to several peers at once without deadlock.
+ *
+ * A group of calls on device buffers becomes one stream-ordered proxy
+ * call per communicator (core/proxy_device.h): its calls must share one
+ * stream, and none may read device memory an earlier one writes (each is
+ * staged before any runs).  A group that mixes host and device buffers is
+ * refused: the host calls would block while the device calls wait for
+ * their streams.  All of these are WEFT_ERR_UNSUPPORTED, checked before
+ * anything is issued.
  */
 #include "core/comm.h"
+#include "core/proxy_device.h"
 #include "util/log.h"
 
 #include <pthread.h>
@@ -52,6 +61,30 @@ weft_status_t weft__group_enqueue(const weft_op_desc_t *op)
     return WEFT_OK;
 }
 
+/* Device calls as stream-ordered proxy calls; host calls after the device
+ * calls their communicators issued before. */
+static weft_status_t run_group(weft_op_desc_t *ops, int nops)
+{
+    static const char fn[] = "weft_group_end";
+    int ndevice = 0;
+    for (int i = 0; i < nops; i++)
+        ndevice += ops[i].on_device != 0;
+    if (ndevice == nops)
+        return weft__device_run(ops, nops, fn);
+    if (ndevice > 0)
+        return weft__error(WEFT_ERR_UNSUPPORTED, "%s: the group mixes %d calls on device "
+                           "buffers with %d on host buffers; issue them in separate groups",
+                           fn, ndevice, nops - ndevice);
+    for (int i = 0; i < nops; i++) {
+        weft_status_t st = weft__comm_check(ops[i].comm);
+        if (st == WEFT_OK)
+            st = weft__device_quiesce(ops[i].comm, fn);
+        if (st != WEFT_OK)
+            return st;
+    }
+    return weft__run_ops(ops, nops);
+}
+
 WEFT_EXPORT weft_status_t weft_group_start(void)
 {
     group_depth++;
@@ -68,7 +101,7 @@ WEFT_EXPORT weft_status_t weft_group_end(void)
         return WEFT_OK;
     weft_status_t st = WEFT_OK;
     if (group_nops > 0)
-        st = weft__run_ops(group_ops, group_nops);
+        st = run_group(group_ops, group_nops);
     group_nops = 0;
     if (group_cap > 1024) { /* do not keep a huge queue around */
         free(group_ops);

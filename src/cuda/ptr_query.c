@@ -76,11 +76,15 @@ weft_status_t weft__mem_check_call(const char *fn, const void *sendbuf, const vo
                                {.name = "recvbuf", .ptr = recvbuf}};
     for (int i = 0; i < 2; i++)
         weft__ptr_attrs_query(args[i].ptr, &args[i].attrs);
-    /* The stream matters only on the device path; asking costs a call. */
-    int stream_device = -1;
-    int any_cuda =
-        args[0].attrs.query == WEFT_PTR_QUERY_OK || args[1].attrs.query == WEFT_PTR_QUERY_OK;
-    if (any_cuda)
+    /* The stream matters only on the device path; asking costs a call,
+     * and a host call's stream may be anything (it is refused later). */
+    int stream_device = -1, any_device = 0;
+    for (int i = 0; i < 2; i++) {
+        const weft__ptr_attrs_t *a = &args[i].attrs;
+        /* cudaMemoryTypeDevice (2) or cudaMemoryTypeManaged (3) */
+        any_device |= a->query == WEFT_PTR_QUERY_OK && (a->type == 2 || a->type == 3);
+    }
+    if (any_device)
         stream_device = weft__stream_device(stream);
     char why[320];
     weft_status_t st =
