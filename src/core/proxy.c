@@ -154,7 +154,10 @@ weft_status_t weft__proxy_quiesce(weft_proxy_t *p, const char *fn)
 {
     pthread_mutex_lock(&p->lock);
     uint64_t target = p->issued, seen = p->completed;
-    uint64_t timeout_ns = p->config.timeout_s > 0 ? (uint64_t)(p->config.timeout_s * 1e9) : 0;
+    /* A backstop: every call's own waits end at the timeout and fail it
+     * with the real reason, which this wait should report, not race. */
+    uint64_t timeout_ns =
+        p->config.timeout_s > 0 ? (uint64_t)((2 * p->config.timeout_s + 1) * 1e9) : 0;
     uint64_t since = weft__now_ns();
     weft_status_t st = WEFT_OK;
     while (p->completed < target) {
@@ -166,7 +169,8 @@ weft_status_t weft__proxy_quiesce(weft_proxy_t *p, const char *fn)
             st = weft__error(WEFT_ERR_TIMEOUT,
                              "%s: %llu earlier stream-ordered calls did not "
                              "complete within %g s",
-                             fn, (unsigned long long)(target - p->completed), p->config.timeout_s);
+                             fn, (unsigned long long)(target - p->completed),
+                             (double)timeout_ns * 1e-9);
             break;
         }
         weft__proxy_timed_wait(&p->settled, &p->lock, 100000000u);

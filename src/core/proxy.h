@@ -22,7 +22,10 @@
  *     may be on several streams);
  *   - every wait has a deadline, the communicator's timeout without
  *     progress: a call whose stream does not reach it in time fails with
- *     WEFT_ERR_TIMEOUT, as does a host call waiting for the proxy;
+ *     WEFT_ERR_TIMEOUT (the host collective it runs has its own); waits
+ *     for calls to complete (a host call after them, destroy, the GPU's
+ *     wait) are backstops at twice that, so that the calls' own
+ *     deadlines fail first and say why;
  *   - the first failure is recorded (status and message) and fails every
  *     later call without running it, as a failed host call fails the
  *     communicator; weft__proxy_error() returns it;
