@@ -123,8 +123,8 @@ void weft__proxy_op_passed(weft_proxy_op_t *op, int gpu_gave_up)
     if (gpu_gave_up && op->state != WEFT_PROXY_OP_COMPLETE) {
         weft__proxy_record_error(p, WEFT_ERR_TIMEOUT,
                                  "%s (call %llu of this rank's stream-ordered calls): the GPU "
-                                 "stopped waiting for it after %g s without progress of the "
-                                 "proxy; its output is undefined",
+                                 "stopped waiting for it, the proxy having shown no progress "
+                                 "for twice the timeout of %g s; its output is undefined",
                                  op->work.name, (unsigned long long)op->seq, p->config.timeout_s);
         pthread_cond_signal(&p->wake);
     }
