@@ -339,15 +339,22 @@ cluster_status() {
 # two nodes took 12.5 us, of which about 10 are weft's socket path (the
 # cost model adds those itself), so 3.  Waiting for the CPU when the ranks
 # outnumber the cores is weft's to add too (cost.c), not the link's.
+# rail_burst_bytes is --burst: tbf lets that much through at veth speed
+# after a pause, so messages smaller than it do not pay the rate (the
+# tuner's simulator models the bucket, sim.c).
 # Every weft rank gets WEFT_TOPO_FILE pointing at it, as a real cluster's
 # ranks would get the file of their system.
 write_topo_file() {
-    local file=$1 gbps
+    local file=$1 gbps burst
     gbps=$(python3 -c 'import sys
 sys.path.insert(0, sys.argv[1])
 from plot import rate_bytes
 b = rate_bytes(sys.argv[2])
 print("%g" % (b * 8 / 1e9) if b else 0)' "$SCRIPT_DIR" "$RATE")
+    burst=$(python3 -c 'import sys
+sys.path.insert(0, sys.argv[1])
+from plot import size_bytes
+print("%d" % (size_bytes(sys.argv[2]) or 0))' "$SCRIPT_DIR" "$BURST")
     [ "$RATE" != none ] && [ "$gbps" != 0 ] || { TOPO_FILE=""; return 0; }
     local r nics=""
     for ((r = 0; r < RAILS; r++)); do
@@ -365,7 +372,8 @@ print("%g" % (b * 8 / 1e9) if b else 0)' "$SCRIPT_DIR" "$RATE")
   "nics": [
     $nics
   ],
-  "network": {"nodes": $NODES, "rails": $RAILS, "rail_gbps": $gbps, "rail_lat_us": 3}
+  "network": {"nodes": $NODES, "rails": $RAILS, "rail_gbps": $gbps, "rail_lat_us": 3,
+              "rail_burst_bytes": $burst}
 }
 EOT
     TOPO_FILE=$file

@@ -57,6 +57,25 @@ def rate_bytes(rate):
     return None
 
 
+SIZE_UNITS = {"b": 1, "k": 1024, "kb": 1024, "m": 1024**2, "mb": 1024**2, "g": 1024**3,
+              "gb": 1024**3, "kbit": 1024 / 8, "mbit": 1024**2 / 8, "gbit": 1024**3 / 8}
+
+
+def size_bytes(size):
+    """tc's size syntax ('256kb', '1mb', '64kbit', '1500') in bytes, or None."""
+    size = size.strip().lower()
+    for unit in sorted(SIZE_UNITS, key=len, reverse=True):
+        if size.endswith(unit):
+            size, scale = size[: -len(unit)], SIZE_UNITS[unit]
+            break
+    else:
+        scale = 1
+    try:
+        return float(size) * scale
+    except ValueError:
+        return None
+
+
 def payload_fraction(info):
     """TCP payload per byte on the wire: an MTU-sized IP packet carries
     MTU - 52 bytes of payload (IP 20, TCP 20 + 12 of timestamps) in a frame

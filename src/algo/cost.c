@@ -3,7 +3,8 @@
  * project's machines (docs/TUNING.md), refined by what the system knows.
  *
  *   inter-node: a cluster file's rails -- line rate / 8 (GB/s) divided by
- *     the oversubscription, latency + what our socket path adds; without
+ *     the oversubscription, latency + what our socket path adds, and the
+ *     token bucket that shapes them, if the file gives one; without
  *     one, the line rate of the interface the sockets use, when slower
  *     than TCP manages here anyway;
  *   intra-node: a topology file's host-memory link; detection only guesses
@@ -22,7 +23,7 @@ weft_cost_model_t weft__cost_model_default(void)
 {
     /* docs/TUNING.md: measured on the project's 2-core VM, shared memory
      * between processes and TCP over loopback. */
-    weft_cost_model_t m = {{0.3, 4.0}, {10.0, 1.0}, 8.0, 10.0};
+    weft_cost_model_t m = {{0.3, 4.0, 0, 0}, {10.0, 1.0, 0, 0}, 8.0, 10.0};
     return m;
 }
 
@@ -56,6 +57,10 @@ weft_cost_model_t weft__cost_model_from_system(const weft_system_t *sys, const c
         double over = net->oversubscription > 1 ? net->oversubscription : 1;
         m.inter.bw_gbps = net->rail_gbps / 8 / over;
         m.inter.alpha_us = net->rail_lat_us + SOCKET_SOFTWARE_US;
+        /* A shaped rail: inside its bucket a message goes as fast as our
+         * TCP path does (the default's figure). */
+        m.inter.burst_bytes = net->rail_burst_bytes;
+        m.inter.peak_gbps = weft__cost_model_default().inter.bw_gbps;
     } else if (ifname != NULL && ifname[0] != '\0') {
         for (int i = 0; i < sys->node.nnics; i++) {
             const weft_topo_nic_t *nic = &sys->node.nic[i];

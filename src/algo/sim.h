@@ -9,6 +9,8 @@
  *     (egress) and the receiver's NIC (ingress); every rank has its own
  *     NIC (its rail), and a NIC carries one message at a time in each
  *     direction, so messages that share it queue;
+ *     a shaped network link (burst_bytes) moves what its token bucket
+ *     holds at peak_gbps (sim.c);
  *   - a RECV_REDUCE adds bytes / reduce_bw at the receiver, a COPY or
  *     REDUCE bytes / copy_bw (or reduce_bw) on the rank.
  * A transfer starts when both its send and its receive are posted (the
@@ -23,8 +25,10 @@
 #include "algo/algo.h"
 
 typedef struct {
-    double alpha_us; /* per message */
-    double bw_gbps;  /* GB/s */
+    double alpha_us;    /* per message */
+    double bw_gbps;     /* GB/s */
+    double burst_bytes; /* a token bucket of this many bytes shapes it; 0: none */
+    double peak_gbps;   /* GB/s while the bucket has tokens */
 } weft_cost_link_t;
 
 typedef struct {

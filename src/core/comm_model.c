@@ -67,6 +67,10 @@ weft_status_t weft__comm_cost_model(struct weft_comm *comm, uint64_t deadline,
         m.inter.alpha_us = o->inter.alpha_us > m.inter.alpha_us ? o->inter.alpha_us : m.inter.alpha_us;
         m.intra.bw_gbps = o->intra.bw_gbps < m.intra.bw_gbps ? o->intra.bw_gbps : m.intra.bw_gbps;
         m.inter.bw_gbps = o->inter.bw_gbps < m.inter.bw_gbps ? o->inter.bw_gbps : m.inter.bw_gbps;
+        m.inter.burst_bytes =
+            o->inter.burst_bytes < m.inter.burst_bytes ? o->inter.burst_bytes : m.inter.burst_bytes;
+        m.inter.peak_gbps =
+            o->inter.peak_gbps < m.inter.peak_gbps ? o->inter.peak_gbps : m.inter.peak_gbps;
         m.reduce_gbps = o->reduce_gbps < m.reduce_gbps ? o->reduce_gbps : m.reduce_gbps;
         m.copy_gbps = o->copy_gbps < m.copy_gbps ? o->copy_gbps : m.copy_gbps;
     }

@@ -225,6 +225,8 @@ static void dump_network(dump_t *d, cJSON *root, const weft_network_t *n)
     add_num(d, o, "rail_gbps", n->rail_gbps);
     add_num(d, o, "rail_lat_us", n->rail_lat_us);
     add_num(d, o, "oversubscription", n->oversubscription);
+    if (n->rail_burst_bytes > 0)
+        add_num(d, o, "rail_burst_bytes", n->rail_burst_bytes);
 }
 
 char *weft__topo_dump_string(const weft_system_t *sys)

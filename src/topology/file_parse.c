@@ -106,7 +106,8 @@ static weft_status_t read_network(const weft__json_doc_t *doc, const cJSON *root
                                   weft_system_t *sys)
 {
     static const char *const keys[] = {
-        "nodes", "rails", "rail_gbps", "rail_lat_us", "oversubscription", NULL};
+        "nodes", "rails", "rail_gbps", "rail_lat_us", "oversubscription", "rail_burst_bytes",
+        NULL};
     static const char *const need[] = {"nodes", "rails", "rail_gbps", "rail_lat_us", NULL};
     const cJSON *net;
     weft_network_t *n = &sys->network;
@@ -124,6 +125,8 @@ static weft_status_t read_network(const weft__json_doc_t *doc, const cJSON *root
         st = weft__json_num(doc, net, "rail_lat_us", 0.0, 0, &n->rail_lat_us);
     if (st == WEFT_OK)
         st = weft__json_num(doc, net, "oversubscription", 1.0, 0, &n->oversubscription);
+    if (st == WEFT_OK)
+        st = weft__json_num(doc, net, "rail_burst_bytes", 0.0, 0, &n->rail_burst_bytes);
     if (st == WEFT_OK && n->rails > sys->node.nnics)
         st = weft__json_error(doc, cJSON_GetObjectItemCaseSensitive(net, "rails"),
                               "%d rails need %d NICs per node, the node has %d", n->rails, n->rails,

@@ -87,13 +87,16 @@ typedef struct weft_topo {
 /* The network between the nodes of a cluster file: `rails` independent
  * networks (one per NIC index), each giving a node rail_gbps of line rate
  * at rail_lat_us, and oversubscribed by `oversubscription` (1: full
- * bisection) above the leaf switch. */
+ * bisection) above the leaf switch.  rail_burst_bytes > 0: the rate is a
+ * token bucket of that many bytes (a cloud instance's shaping, tc tbf),
+ * which lets that much through at once after a pause. */
 typedef struct {
     int nnodes;
     int rails;
     double rail_gbps;
     double rail_lat_us;
     double oversubscription;
+    double rail_burst_bytes;
 } weft_network_t;
 
 typedef struct weft_system {

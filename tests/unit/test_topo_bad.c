@@ -76,6 +76,10 @@ static const bad_t cases[] = {
      V "\"nics\": [{\"speed_gbps\": 1}], \"network\": {\"nodes\": 2, "
        "\"rails\": 1,\n\"rail_gbps\": -1, \"rail_lat_us\": 1}}",
      {":3:", "network.rail_gbps", "> 0"}},
+    {"negative burst",
+     V "\"nics\": [{\"speed_gbps\": 1}], \"network\": {\"nodes\": 2, \"rails\": 1, "
+       "\"rail_gbps\": 1,\n\"rail_lat_us\": 1, \"rail_burst_bytes\": -4096}}",
+     {":3:", "network.rail_burst_bytes", ">= 0"}},
     {"negative latency",
      V "\"host_shm\": {\"bw_gbps\": 1, \"lat_us\": -0.5}}",
      {":2:", "host_shm.lat_us", ">= 0"}},
