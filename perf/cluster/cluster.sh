@@ -470,7 +470,11 @@ run_ranks() {
     shift
     [ $# -gt 0 ] || die "$SUBCMD: no command (usage: $SUBCMD -- COMMAND ...)"
     n=$((NODES * PER_NODE))
-    PORT=$((20000 + RANDOM % 20000))
+    # Below the ephemeral range, which the connections of the run before
+    # may still hold in node 0 (a listener there failed with EADDRINUSE).
+    local low
+    low=$(in_node 0 cut -f1 /proc/sys/net/ipv4/ip_local_port_range)
+    PORT=$((low - 1 - RANDOM % 10000))
     if [ "$kind" = gloo ]; then
         GLOO_STORE=$(mktemp -d /tmp/weftc-gloostore.XXXXXX)
         TMP_DIRS+=("$GLOO_STORE")
