@@ -10,8 +10,7 @@
  *      rank sending 2(N-1)/N S/k over its own link in 2(N-1) steps;
  *      halving-doubling ("hier_hd", prims_hd.c), the same bytes in
  *      2 log2 N steps; or recursive doubling ("hier_rd"), log2 N steps of
- *      S/k, for small blocks.  The tuner prices hier and hier_rd (hier_hd
- *      runs when forced: see algo.c);
+ *      S/k, for small blocks.  The tuner prices all three;
  *   3. within each node, a ring all-gather of the k blocks.
  * Between nodes every rank moves 2(N-1)/N S/k instead of the flat ring's
  * 2(Nk-1)/(Nk) S through the few links that cross, and all k rails carry
