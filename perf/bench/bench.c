@@ -13,6 +13,9 @@
  * the others at a barrier, then times -n collectives back to back. The time
  * of the row is the mean per collective, the maximum over the ranks (the
  * slowest rank is when the collective is done), as nccl-tests reports it.
+ * Stream-ordered collectives (a tool with sync()) are timed the same way:
+ * the -n are issued back to back and the clock stops when sync() says the
+ * last one has completed, so the mean is wall time per collective.
  * With -c 1 the input is written again, the output poisoned, one more
  * collective run, and its output compared bit for bit with the expected one;
  * #wrong is the number of mismatched elements summed over the ranks.
@@ -355,12 +358,14 @@ static int bench_time_row(const bench_opts_t *opts, const bench_comm_t *comm,
     for (int i = 0; i < opts->warmup; i++)
         if (comm->run(comm->ctx, size, bufs) != 0)
             return -1;
-    if (comm->barrier(comm->ctx) != 0)
+    if (bench_mem_sync(comm) != 0 || comm->barrier(comm->ctx) != 0)
         return -1;
     start = bench_now();
     for (int i = 0; i < opts->iters; i++)
         if (comm->run(comm->ctx, size, bufs) != 0)
             return -1;
+    if (bench_mem_sync(comm) != 0)
+        return -1;
     time_us = (bench_now() - start) * 1e6 / opts->iters;
     if (comm->max_double(comm->ctx, &time_us) != 0)
         return -1;
@@ -372,15 +377,20 @@ static int bench_time_row(const bench_opts_t *opts, const bench_comm_t *comm,
  * summed over the ranks.  The output is poisoned before the input is
  * written, since in place the input lies inside it. */
 static int bench_check_row(const bench_opts_t *opts, const bench_comm_t *comm,
-                           const bench_size_t *size, const bench_bufs_t *bufs, uint64_t *wrong_p)
+                           const bench_size_t *size, const bench_memory_t *mem,
+                           const bench_bufs_t *bufs, uint64_t *wrong_p)
 {
+    size_t out_bytes = size->recv_count * bench_type_size(size->type);
     uint64_t wrong;
 
-    memset(bufs->result, 0xff, size->recv_count * bench_type_size(size->type));
-    bench_fill_input(opts, size, comm->rank, comm->nranks, bufs->send);
-    if (comm->barrier(comm->ctx) != 0 || comm->run(comm->ctx, size, bufs) != 0)
+    if (bench_mem_poison(comm, bufs->result, out_bytes) != 0 ||
+        bench_mem_write_input(opts, comm, size, mem, bufs->send) != 0)
         return -1;
-    wrong = bench_count_wrong(opts, size, comm->rank, comm->nranks, bufs->result);
+    if (comm->barrier(comm->ctx) != 0 || comm->run(comm->ctx, size, bufs) != 0 ||
+        bench_mem_sync(comm) != 0)
+        return -1;
+    if (bench_mem_count_wrong(opts, comm, size, mem, bufs->result, &wrong) != 0)
+        return -1;
     if (comm->sum_u64(comm->ctx, &wrong) != 0)
         return -1;
     *wrong_p = wrong;
@@ -407,7 +417,7 @@ static void bench_place(const bench_opts_t *opts, const bench_size_t *size, int 
 }
 
 static int bench_measure_row(const bench_opts_t *opts, const bench_comm_t *comm,
-                             const bench_size_t *size, const bench_bufs_t *base,
+                             const bench_size_t *size, const bench_memory_t *mem,
                              bench_row_t *row_p)
 {
     bench_row_t row = {.bytes = size->bytes,
@@ -421,14 +431,14 @@ static int bench_measure_row(const bench_opts_t *opts, const bench_comm_t *comm,
     bench_bufs_t bufs;
     uint64_t wrong;
 
-    bench_place(opts, size, comm->rank, base, &bufs);
-    if (comm->prepare(comm->ctx, size, &bufs) != 0)
+    bench_place(opts, size, comm->rank, &mem->bufs, &bufs);
+    if (comm->prepare(comm->ctx, size, &bufs) != 0 ||
+        bench_mem_write_input(opts, comm, size, mem, bufs.send) != 0)
         return -1;
-    bench_fill_input(opts, size, comm->rank, comm->nranks, bufs.send);
     if (bench_time_row(opts, comm, size, &bufs, &row.time_us) != 0)
         return -1;
     if (opts->check) {
-        if (bench_check_row(opts, comm, size, &bufs, &wrong) != 0)
+        if (bench_check_row(opts, comm, size, mem, &bufs, &wrong) != 0)
             return -1;
         row.wrong = (int64_t)wrong;
     }
@@ -436,25 +446,6 @@ static int bench_measure_row(const bench_opts_t *opts, const bench_comm_t *comm,
     row.busbw = row.algbw * bench_busbw_factor(opts->coll, comm->nranks);
     snprintf(row.algo, sizeof(row.algo), "%s", comm->algo != NULL ? comm->algo(comm->ctx) : "");
     *row_p = row;
-    return 0;
-}
-
-/* Both buffers are sized for the largest row and touched once, so that no
- * page fault lands in a timed loop. */
-static int bench_alloc(const bench_opts_t *opts, bench_bufs_t *bufs)
-{
-    size_t bytes = opts->max_bytes + 64;
-
-    bufs->send = bufs->recv = NULL;
-    if (posix_memalign(&bufs->send, 4096, bytes) != 0 ||
-        posix_memalign(&bufs->recv, 4096, bytes) != 0) {
-        fprintf(stderr, "error: cannot allocate 2 x %zu bytes\n", bytes);
-        free(bufs->send);
-        return -1;
-    }
-    memset(bufs->send, 0, bytes);
-    memset(bufs->recv, 0, bytes);
-    bufs->result = bufs->recv;
     return 0;
 }
 
@@ -481,7 +472,7 @@ static int bench_add_row(bench_table_t *t, const bench_row_t *row)
 
 /* The size sweep for one type and op. */
 static int bench_sweep(const bench_opts_t *opts, const bench_comm_t *comm, bench_type_t type,
-                       bench_op_t op, const bench_label_t *label, const bench_bufs_t *bufs,
+                       bench_op_t op, const bench_label_t *label, const bench_memory_t *mem,
                        bench_table_t *table)
 {
     size_t last_bytes = 0;
@@ -491,7 +482,7 @@ static int bench_sweep(const bench_opts_t *opts, const bench_comm_t *comm, bench
     for (size_t nominal = opts->min_bytes; nominal <= opts->max_bytes;) {
         if (bench_size_for(opts, type, op, nominal, comm->nranks, &size) &&
             size.bytes != last_bytes) {
-            if (bench_measure_row(opts, comm, &size, bufs, &row) != 0)
+            if (bench_measure_row(opts, comm, &size, mem, &row) != 0)
                 return -1;
             if (row.algo[0] == '\0')
                 snprintf(row.algo, sizeof(row.algo), "%s", label->algo);
@@ -526,7 +517,7 @@ static int bench_selected(const bench_opts_t *opts, const bench_comm_t *comm, be
 int bench_run(const bench_opts_t *opts, const bench_comm_t *comm, const bench_label_t *label)
 {
     bench_table_t table = {NULL, 0, 0, 0};
-    bench_bufs_t bufs;
+    bench_memory_t mem;
     int status = -1, any = 0;
 
     if (opts->root >= comm->nranks) {
@@ -544,14 +535,14 @@ int bench_run(const bench_opts_t *opts, const bench_comm_t *comm, const bench_la
                     opts->all_ops ? "all" : bench_op_name(opts->op), opts->in_place ? " in place" : "");
         return -1;
     }
-    if (bench_alloc(opts, &bufs) != 0)
+    if (bench_mem_alloc(opts, comm, &mem) != 0)
         return -1;
     if (comm->rank == 0)
-        bench_print_header(stdout, opts, comm->nranks, label);
+        bench_print_header(stdout, opts, comm->nranks, bench_mem_name(comm), label);
     for (int t = 0; t < BENCH_NUM_TYPES; t++) {
         for (int o = 0; o < BENCH_NUM_OPS; o++) {
             if (bench_selected(opts, comm, (bench_type_t)t, (bench_op_t)o) &&
-                bench_sweep(opts, comm, (bench_type_t)t, (bench_op_t)o, label, &bufs,
+                bench_sweep(opts, comm, (bench_type_t)t, (bench_op_t)o, label, &mem,
                             &table) != 0)
                 goto out_free;
         }
@@ -566,7 +557,6 @@ int bench_run(const bench_opts_t *opts, const bench_comm_t *comm, const bench_la
 
 out_free:
     free(table.rows);
-    free(bufs.recv);
-    free(bufs.send);
+    bench_mem_free(comm, &mem);
     return status;
 }

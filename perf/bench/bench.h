@@ -13,6 +13,12 @@
  *
  * The harness keeps no global state, so that gloo-perf can run one harness per
  * thread when its ranks are threads.
+ *
+ * Buffers live in host memory unless the tool gives a bench_mem_t (GPU
+ * memory: weft-perf -m device, nccl-perf). The harness then writes the input
+ * and reads the output through a host copy, and a tool whose collectives
+ * return before they complete (stream-ordered ones) gives sync(), which the
+ * harness calls before it reads the clock or the output.
  */
 #ifndef WEFT_PERF_BASELINE_BENCH_H
 #define WEFT_PERF_BASELINE_BENCH_H
@@ -88,6 +94,19 @@ typedef struct {
     void *result;
 } bench_bufs_t;
 
+/* Memory other than the host's (bench_cuda.h makes one for a GPU). Every
+ * callback returns 0, or -1 after logging the error; each completes before
+ * it returns. */
+typedef struct {
+    const char *name; /* for the header line: "device memory" */
+    void *ctx;
+    int (*alloc)(void *ctx, size_t bytes, void **ptr_p);
+    void (*release)(void *ctx, void *ptr);
+    int (*set_bytes)(void *ctx, void *dst, int byte, size_t bytes); /* memset */
+    int (*upload)(void *ctx, void *dst, const void *host_src, size_t bytes);
+    int (*download)(void *ctx, void *host_dst, const void *src, size_t bytes);
+} bench_mem_t;
+
 /* What a tool provides. Every callback returns 0 on success and -1 after
  * logging the error; none may be NULL. */
 typedef struct {
@@ -110,6 +129,11 @@ typedef struct {
      * the harness refuses the others before anything runs. */
     int (*supports)(void *ctx, bench_coll_t coll, bench_type_t type, bench_op_t op,
                     int in_place);
+    /* Optional: where the buffers live (NULL: host memory). */
+    const bench_mem_t *mem;
+    /* Optional: waits until every collective run() issued has completed
+     * (NULL: run() returns when its collective is done). */
+    int (*sync)(void *ctx);
 } bench_comm_t;
 
 /* How the run is described in the header line. */

@@ -131,13 +131,14 @@ static double bench_reduced(const bench_opts_t *opts, const bench_size_t *size, 
     return size->op == BENCH_AVG ? bench_average(size->type, acc, nranks) : (double)acc;
 }
 
-void bench_fill_input(const bench_opts_t *opts, const bench_size_t *size, int rank, int nranks,
-                      void *send)
+int bench_fill_input(const bench_opts_t *opts, const bench_size_t *size, int rank, int nranks,
+                     void *send)
 {
     if (opts->coll == BENCH_BROADCAST && rank != size->root)
-        return; /* only the root's send buffer is read */
+        return 0; /* only the root's send buffer is read */
     for (size_t i = 0; i < size->send_count; i++)
         bench_store(size->type, send, i, (double)bench_value(opts, size->op, rank, i));
+    return 1;
 }
 
 /* The value element j of rank's output must have. */

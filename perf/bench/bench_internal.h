@@ -1,7 +1,8 @@
 /*
  * Declarations shared by the files of the baseline harness (bench.c,
- * bench_data.c, bench_report.c) and by nothing else: the data pattern and its
- * check, and the printing of the table and the JSON file. The tools include
+ * bench_data.c, bench_mem.c, bench_report.c) and by nothing else: the data
+ * pattern and its check, the buffers, and the printing of the table and the
+ * JSON file. The tools include
  * bench.h only.
  */
 #ifndef WEFT_PERF_BASELINE_BENCH_INTERNAL_H
@@ -27,8 +28,9 @@ typedef struct {
 
 /* --- bench_data.c: the pattern every rank writes and the check ------------ */
 
-/* Writes rank's input for one size into send (send_count elements). */
-void bench_fill_input(const bench_opts_t *opts, const bench_size_t *size, int rank, int nranks,
+/* Writes rank's input for one size into send (send_count elements); returns
+ * 0 when rank has no input to write (broadcast, not the root), else 1. */
+int bench_fill_input(const bench_opts_t *opts, const bench_size_t *size, int rank, int nranks,
                       void *send);
 
 /* Counts the elements of result (recv_count of them) that differ bit for bit
@@ -36,9 +38,33 @@ void bench_fill_input(const bench_opts_t *opts, const bench_size_t *size, int ra
 uint64_t bench_count_wrong(const bench_opts_t *opts, const bench_size_t *size, int rank,
                            int nranks, const void *result);
 
+/* --- bench_mem.c: the buffers, in host memory or the tool's ------------- */
+
+typedef struct {
+    bench_bufs_t bufs; /* sized for the largest row */
+    void *host_copy;   /* with a tool's memory: where input is written, output read */
+} bench_memory_t;
+
+/* Every function returns 0, or -1 after logging the error. */
+int bench_mem_alloc(const bench_opts_t *opts, const bench_comm_t *comm, bench_memory_t *mem_p);
+void bench_mem_free(const bench_comm_t *comm, bench_memory_t *mem);
+/* bench_fill_input into send, wherever send lives. */
+int bench_mem_write_input(const bench_opts_t *opts, const bench_comm_t *comm,
+                          const bench_size_t *size, const bench_memory_t *mem, void *send);
+/* Sets bytes of dst to 0xff. */
+int bench_mem_poison(const bench_comm_t *comm, void *dst, size_t bytes);
+/* bench_count_wrong on result, wherever result lives. */
+int bench_mem_count_wrong(const bench_opts_t *opts, const bench_comm_t *comm,
+                          const bench_size_t *size, const bench_memory_t *mem,
+                          const void *result, uint64_t *wrong_p);
+/* comm->sync, where the tool has one. */
+int bench_mem_sync(const bench_comm_t *comm);
+/* "host memory", or the tool's memory's name. */
+const char *bench_mem_name(const bench_comm_t *comm);
+
 /* --- bench_report.c: the table and the JSON file (rank 0 only) ----------- */
 
-void bench_print_header(FILE *out, const bench_opts_t *opts, int nranks,
+void bench_print_header(FILE *out, const bench_opts_t *opts, int nranks, const char *memory,
                         const bench_label_t *label);
 void bench_print_row(FILE *out, const bench_opts_t *opts, const bench_row_t *row);
 void bench_print_footer(FILE *out, const bench_row_t *rows, size_t nrows);

@@ -35,12 +35,13 @@ static const char *bench_redop_name(const bench_opts_t *opts, bench_op_t op)
     return reduces ? bench_op_name(op) : "none";
 }
 
-void bench_print_header(FILE *out, const bench_opts_t *opts, int nranks, const bench_label_t *label)
+void bench_print_header(FILE *out, const bench_opts_t *opts, int nranks, const char *memory,
+                        const bench_label_t *label)
 {
     if (label->note != NULL)
         fprintf(out, "# %s\n", label->note);
-    fprintf(out, "# %s %s: nranks %d (%s), host memory, iters %d, warmup %d, check %d%s\n",
-            label->tool, bench_coll_name(opts->coll), nranks, label->rank_kind, opts->iters,
+    fprintf(out, "# %s %s: nranks %d (%s), %s, iters %d, warmup %d, check %d%s\n", label->tool,
+            bench_coll_name(opts->coll), nranks, label->rank_kind, memory, opts->iters,
             opts->warmup, opts->check, opts->in_place ? ", in place" : "");
     fprintf(out, "#\n");
     fprintf(out, "#       size         count      type   redop    root       time      algbw"
