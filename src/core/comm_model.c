@@ -15,6 +15,7 @@
  */
 #include "core/comm.h"
 #include "topology/topo.h"
+#include "util/compiler.h"
 #include "util/config.h"
 #include "util/log.h"
 
@@ -39,6 +40,23 @@ static weft_status_t check_against_ranks(const struct weft_comm *comm, const wef
     return WEFT_OK;
 }
 
+static void take_worse_link(weft_cost_link_t *m, const weft_cost_link_t *o)
+{
+    m->alpha_us = WEFT_MAX(m->alpha_us, o->alpha_us);
+    m->bw_gbps = WEFT_MIN(m->bw_gbps, o->bw_gbps);
+    m->burst_bytes = WEFT_MIN(m->burst_bytes, o->burst_bytes);
+    m->peak_gbps = WEFT_MIN(m->peak_gbps, o->peak_gbps);
+}
+
+/* The most pessimistic of two models, figure by figure, into m. */
+static void take_worse(weft_cost_model_t *m, const weft_cost_model_t *o)
+{
+    take_worse_link(&m->intra, &o->intra);
+    take_worse_link(&m->inter, &o->inter);
+    m->reduce_gbps = WEFT_MIN(m->reduce_gbps, o->reduce_gbps);
+    m->copy_gbps = WEFT_MIN(m->copy_gbps, o->copy_gbps);
+}
+
 weft_status_t weft__comm_cost_model(struct weft_comm *comm, uint64_t deadline,
                                     weft_cost_model_t *m_p)
 {
@@ -61,19 +79,8 @@ weft_status_t weft__comm_cost_model(struct weft_comm *comm, uint64_t deadline,
     weft_status_t xs = weft__bootstrap_allgather(comm->bs, &m, all, sizeof(m), deadline);
     if (st == WEFT_OK)
         st = xs;
-    for (int r = 0; r < comm->nranks && st == WEFT_OK; r++) {
-        const weft_cost_model_t *o = &all[r];
-        m.intra.alpha_us = o->intra.alpha_us > m.intra.alpha_us ? o->intra.alpha_us : m.intra.alpha_us;
-        m.inter.alpha_us = o->inter.alpha_us > m.inter.alpha_us ? o->inter.alpha_us : m.inter.alpha_us;
-        m.intra.bw_gbps = o->intra.bw_gbps < m.intra.bw_gbps ? o->intra.bw_gbps : m.intra.bw_gbps;
-        m.inter.bw_gbps = o->inter.bw_gbps < m.inter.bw_gbps ? o->inter.bw_gbps : m.inter.bw_gbps;
-        m.inter.burst_bytes =
-            o->inter.burst_bytes < m.inter.burst_bytes ? o->inter.burst_bytes : m.inter.burst_bytes;
-        m.inter.peak_gbps =
-            o->inter.peak_gbps < m.inter.peak_gbps ? o->inter.peak_gbps : m.inter.peak_gbps;
-        m.reduce_gbps = o->reduce_gbps < m.reduce_gbps ? o->reduce_gbps : m.reduce_gbps;
-        m.copy_gbps = o->copy_gbps < m.copy_gbps ? o->copy_gbps : m.copy_gbps;
-    }
+    for (int r = 0; r < comm->nranks && st == WEFT_OK; r++)
+        take_worse(&m, &all[r]);
     free(all);
     if (st == WEFT_OK)
         *m_p = m;
