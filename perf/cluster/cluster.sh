@@ -346,15 +346,12 @@ cluster_status() {
 # ranks would get the file of their system.
 write_topo_file() {
     local file=$1 gbps burst
-    gbps=$(python3 -c 'import sys
+    read -r gbps burst < <(python3 -c 'import sys
 sys.path.insert(0, sys.argv[1])
-from plot import rate_bytes
+from plot import rate_bytes, size_bytes
 b = rate_bytes(sys.argv[2])
-print("%g" % (b * 8 / 1e9) if b else 0)' "$SCRIPT_DIR" "$RATE")
-    burst=$(python3 -c 'import sys
-sys.path.insert(0, sys.argv[1])
-from plot import size_bytes
-print("%d" % (size_bytes(sys.argv[2]) or 0))' "$SCRIPT_DIR" "$BURST")
+print("%g %d" % (b * 8 / 1e9 if b else 0, size_bytes(sys.argv[3]) or 0))' \
+        "$SCRIPT_DIR" "$RATE" "$BURST")
     [ "$RATE" != none ] && [ "$gbps" != 0 ] || { TOPO_FILE=""; return 0; }
     local r nics=""
     for ((r = 0; r < RAILS; r++)); do
