@@ -81,6 +81,15 @@ mr_add(algo/rd threads "WEFT_ALGO=rd" mr_sweep --mode group ${MR_ALGO_DTYPES}
        --colls allreduce,allgather)
 mr_add(algo/rabenseifner threads "WEFT_ALGO=rabenseifner" mr_sweep --mode group
        ${MR_ALGO_DTYPES} --colls allreduce,reduce_scatter)
+mr_add(algo/oneshot threads "WEFT_ALGO=oneshot" mr_sweep --mode group ${MR_ALGO_DTYPES}
+       --colls allreduce)
+mr_add(algo/twoshot threads "WEFT_ALGO=twoshot" mr_sweep --mode group ${MR_ALGO_DTYPES}
+       --colls allreduce)
+# As processes: every message through the shm FIFO, none single-copy.
+mr_add(algo/oneshot-fork procs "WEFT_ALGO=oneshot" mr_sweep --mode fork ${MR_REDUCED}
+       --colls allreduce)
+mr_add(algo/twoshot-fork procs "WEFT_ALGO=twoshot" mr_sweep --mode fork ${MR_REDUCED}
+       --colls allreduce)
 mr_add(algo/tree threads "WEFT_ALGO=tree" mr_sweep --mode group ${MR_ALGO_DTYPES}
        --colls broadcast,reduce)
 mr_add(algo/chain threads "WEFT_ALGO=chain" mr_sweep --mode group ${MR_ALGO_DTYPES}

@@ -73,6 +73,8 @@ weft_status_t weft__gen_allreduce_hier(const weft_coll_args_t *a, weft_sched_t *
 weft_status_t weft__gen_allreduce_hier_hd(const weft_coll_args_t *a, weft_sched_t *s);
 weft_status_t weft__gen_allreduce_hier_rd(const weft_coll_args_t *a, weft_sched_t *s);
 weft_status_t weft__gen_allreduce_dbt(const weft_coll_args_t *a, weft_sched_t *s);
+weft_status_t weft__gen_allreduce_oneshot(const weft_coll_args_t *a, weft_sched_t *s);
+weft_status_t weft__gen_allreduce_twoshot(const weft_coll_args_t *a, weft_sched_t *s);
 weft_status_t weft__gen_allgather_ring(const weft_coll_args_t *a, weft_sched_t *s);
 weft_status_t weft__gen_allgather_rd(const weft_coll_args_t *a, weft_sched_t *s);
 weft_status_t weft__gen_allgather_hier(const weft_coll_args_t *a, weft_sched_t *s);

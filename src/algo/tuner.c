@@ -31,12 +31,21 @@ static int bucket_of(uint64_t bytes)
     return b;
 }
 
-/* Candidates worth pricing: the hierarchical ones only across nodes, and
- * none that runs only when forced. */
+/* Candidates worth pricing: none that runs only when forced; the
+ * hierarchical ones only across nodes; the direct ones (oneshot, twoshot)
+ * only on one node -- across nodes their (n-1) messages per rank have not
+ * been measured against the model, and their n^2 steps cost the
+ * simulation most where it matters least. */
 static int candidate(const weft_algo_t *al, const weft_coll_args_t *a)
 {
     int multi = a->layout != NULL && a->layout->nnodes > 1;
-    return !al->forced_only && (multi || strncmp(al->name, "hier", 4) != 0);
+    if (al->forced_only)
+        return 0;
+    if (strncmp(al->name, "hier", 4) == 0)
+        return multi;
+    if (strcmp(al->name, "oneshot") == 0 || strcmp(al->name, "twoshot") == 0)
+        return !multi;
+    return 1;
 }
 
 static const weft_algo_t *simulate_best(const weft_tuner_t *t, const weft_coll_args_t *a)

@@ -31,9 +31,9 @@ static const cfg_row_t table[WEFT_CFG_COUNT] = {
                           "seconds an init or a call may wait without any progress before "
                           "WEFT_ERR_TIMEOUT; 0 waits forever"},
     [WEFT_CFG_ALGO] = {"ALGO", CFG_STR, "",
-                       "force an algorithm: ring, rd, rabenseifner, dbt, hier, hier_hd, hier_rd, "
-                       "tree or chain (where the collective has it); empty lets the tuner "
-                       "choose"},
+                       "force an algorithm: ring, rd, rabenseifner, dbt, oneshot, twoshot, hier, "
+                       "hier_hd, hier_rd, tree or chain (where the collective has it); empty "
+                       "lets the tuner choose"},
     [WEFT_CFG_CHUNK_BYTES] = {"CHUNK_BYTES", CFG_INT, "1M",
                               "pipeline slice: ring and chain steps move at most this much"},
     [WEFT_CFG_RD_MAX_BYTES] = {"RD_MAX_BYTES", CFG_INT, "8K",

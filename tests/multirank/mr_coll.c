@@ -99,7 +99,8 @@ const char *mr_forced_algo(mr_coll_t coll, const char *forced)
     if (strcmp(forced, "hier") == 0)
         return rooted ? NULL : "hier";
     if (strcmp(forced, "hier_hd") == 0 || strcmp(forced, "hier_rd") == 0 ||
-        strcmp(forced, "dbt") == 0)
+        strcmp(forced, "dbt") == 0 || strcmp(forced, "oneshot") == 0 ||
+        strcmp(forced, "twoshot") == 0)
         return coll == MR_ALLREDUCE ? forced : NULL;
     return NULL;
 }

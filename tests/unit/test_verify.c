@@ -7,7 +7,8 @@
  * large one.  Then broken schedules, to show that the verifier rejects
  * each kind of mistake it claims to catch.
  *
- * WEFT_VERIFY_MAX_N limits nranks for a quick run (default 64).
+ * WEFT_VERIFY_MAX_N limits nranks for a quick run (default 64);
+ * WEFT_VERIFY_ALGO=name proves only the algorithms of that name.
  */
 #include "algo/verify.h"
 #include "algo/pattern.h"
@@ -238,14 +239,17 @@ int main(int argc, char **argv)
     int max_n = getenv("WEFT_VERIFY_MAX_N") ? atoi(getenv("WEFT_VERIFY_MAX_N")) : 64;
     if (max_n < 1 || max_n > WEFT_VERIFY_MAX_RANKS)
         max_n = WEFT_VERIFY_MAX_RANKS;
+    const char *only = getenv("WEFT_VERIFY_ALGO");
     int position = 0;
     for (int c = 0; c < WEFT_NUM_COLLS; c++) {
-        const weft_algo_t *list[8];
-        int k = weft__algo_list((weft_coll_t)c, list, 8);
+        const weft_algo_t *list[16];
+        int k = weft__algo_list((weft_coll_t)c, list, 16);
         for (int i = 0; i < k; i++) {
             if (c == WEFT_COLL_RECV)
                 continue; /* proven together with SEND */
             if (rejects_only || position++ % nshards != shard)
+                continue;
+            if (only != NULL && strcmp(only, list[i]->name) != 0)
                 continue;
             int before = failures, before_cases = cases;
             sweep_algo(list[i], c == WEFT_COLL_SEND ? (max_n < 2 ? 1 : max_n) : max_n);
