@@ -14,7 +14,9 @@
  *   - a RECV_REDUCE adds bytes / reduce_bw at the receiver, a COPY or
  *     REDUCE bytes / copy_bw (or reduce_bw) on the rank.
  * A transfer starts when both its send and its receive are posted (the
- * strict transport the verifier assumes) and both ends are free.  The
+ * strict transport the verifier assumes) and both ends are free, except
+ * a small (eager) message, which leaves when its send is posted and waits
+ * at the receiver, as the shm FIFO and socket buffers let it.  The
  * result is when the last rank finishes, and the bytes each class of link
  * carried: what the tuner compares, and what weft-sim predicts for
  * clusters too large to have.
