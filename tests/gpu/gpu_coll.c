@@ -98,6 +98,10 @@ void gpu_case_prepare(gpu_ranks_t *g, const gpu_case_t *c, int r)
     uint8_t *host = c->inplace ? g->host_recv[r] + at : g->host_send[r];
     GPU_CHECK(cudaMemcpy(dev, g->host_in[r], in, cudaMemcpyHostToDevice));
     memcpy(host, g->host_in[r], in);
+    /* The memsets, and the copy's DMA from pageable memory, may still run
+     * when cudaMemcpy returns; the call's stream is non-blocking, so it
+     * would not wait for them. */
+    GPU_CHECK(cudaDeviceSynchronize());
 }
 
 static weft_status_t issue_pair(const gpu_case_t *c, uint8_t *send, uint8_t *recv, size_t es,

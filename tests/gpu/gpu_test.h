@@ -18,7 +18,7 @@
 #define GPU_SKIP 77
 
 /* How many of a test's counts to run: all, or with WEFT_TEST_QUICK=1 all
- * but the last (the 2^20-element one), for runs under compute-sanitizer,
+ * but the last (the largest), for runs under compute-sanitizer,
  * which slows kernels and copies by one to two orders of magnitude. */
 static inline size_t gpu_test_ncounts(size_t ncounts)
 {

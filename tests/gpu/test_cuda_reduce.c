@@ -82,6 +82,9 @@ static void run_case(fixture_t *f, weft_op_t op, int nsrcs, size_t count, int pl
     GPU_CHECK(cudaMemcpy(f->host_out, dev_region, bytes, cudaMemcpyDeviceToHost));
     if (alias >= 0) /* put the input back for the next case */
         GPU_CHECK(cudaMemcpy(dev_region, f->host_in[alias], bytes, cudaMemcpyHostToDevice));
+    /* A copy from pageable memory may still be in flight when cudaMemcpy
+     * returns, and f->stream is non-blocking: wait before the next kernel. */
+    GPU_CHECK(cudaDeviceSynchronize());
     size_t bad =
         st == WEFT_OK ? reduce_data_compare(f->dt, op, f->host_out, expect_region, REGION) : 0;
     if (st != WEFT_OK || bad < REGION) {
@@ -106,6 +109,7 @@ static void run_dtype(fixture_t *f)
         GPU_CHECK(
             cudaMemcpy(f->dev_in[s], f->host_in[s], REGION * f->size, cudaMemcpyHostToDevice));
     }
+    GPU_CHECK(cudaDeviceSynchronize()); /* as in run_case */
     size_t ncases = 0;
     for (int op = 0; op < WEFT_NUM_OPS; op++)
         for (size_t n = 0; n < sizeof(nsrcs_list) / sizeof(nsrcs_list[0]); n++)

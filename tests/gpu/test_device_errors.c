@@ -181,6 +181,7 @@ int main(void)
     cudaStream_t s;
     GPU_CHECK(cudaMalloc((void **)&d, 512 * sizeof(float)));
     GPU_CHECK(cudaMemset(d, 0, 512 * sizeof(float)));
+    GPU_CHECK(cudaDeviceSynchronize()); /* s below is non-blocking */
     GPU_CHECK(cudaStreamCreateWithFlags(&s, cudaStreamNonBlocking));
     memset(h, 0, sizeof(h));
     test_refused(device, d, h, s);

@@ -35,6 +35,7 @@ static void test_kernel_order(gpu_ranks_t *g, size_t count, int rounds)
     unsigned *errors = NULL, found = 0;
     GPU_CHECK(cudaMalloc((void **)&errors, sizeof(unsigned)));
     GPU_CHECK(cudaMemset(errors, 0, sizeof(unsigned)));
+    GPU_CHECK(cudaDeviceSynchronize()); /* the streams below are non-blocking */
     for (int k = 0; k < rounds; k++) {
         int32_t sum = 0;
         for (int r = 0; r < g->n; r++)
@@ -72,6 +73,7 @@ static void test_two_streams(gpu_ranks_t *g, size_t count)
     unsigned *errors = NULL, found = 0;
     GPU_CHECK(cudaMalloc((void **)&errors, sizeof(unsigned)));
     GPU_CHECK(cudaMemset(errors, 0, sizeof(unsigned)));
+    GPU_CHECK(cudaDeviceSynchronize()); /* the streams below are non-blocking */
     for (int r = 0; r < g->n; r++) {
         int32_t *a = (int32_t *)g->dev_send[r], *b = (int32_t *)g->dev_recv[r];
         GPU_CHECK(cudaStreamCreateWithFlags(&other[r], cudaStreamNonBlocking));
@@ -132,6 +134,7 @@ static void test_destroy_drains(int device, size_t count)
     unsigned *errors = NULL, found = 0;
     GPU_CHECK(cudaMalloc((void **)&errors, sizeof(unsigned)));
     GPU_CHECK(cudaMemset(errors, 0, sizeof(unsigned)));
+    GPU_CHECK(cudaDeviceSynchronize()); /* the streams below are non-blocking */
     GPU_CHECK(gpu_check_ramp((int32_t *)g.dev_recv[0], count, 10, 2, errors, g.streams[0]));
     GPU_CHECK(cudaMemcpy(&found, errors, sizeof(found), cudaMemcpyDeviceToHost));
     if (found != 0) {
