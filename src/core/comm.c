@@ -11,6 +11,7 @@
  * A failure in any phase frees what the earlier ones built.
  */
 #include "core/comm.h"
+#include "core/direct.h"
 #include "core/proxy_device.h"
 #include "core/shrink.h"
 #include "cuda/probe.h"
@@ -137,6 +138,7 @@ weft_status_t weft__comm_end(struct weft_comm *comm, int abort)
 /* For a communicator that never joined: nothing can hold it yet. */
 static void comm_discard(struct weft_comm *comm)
 {
+    weft__direct_free(comm);
     free_resources(comm);
     free(comm);
 }
@@ -190,6 +192,8 @@ weft_status_t weft__comm_create_device(int nranks, const weft_unique_id_t *id, i
         st = weft__shrink_setup(comm, deadline);
     if (st == WEFT_OK)
         st = create_transports(comm, deadline);
+    if (st == WEFT_OK)
+        st = weft__direct_setup(comm, deadline);
     weft_cost_model_t model;
     if (st == WEFT_OK)
         st = weft__comm_cost_model(comm, deadline, &model);

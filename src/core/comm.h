@@ -66,6 +66,10 @@ struct weft_comm {
     /* Calls on device buffers: the proxy thread and the staging memory,
      * made at the first such call (core/proxy_device.h); NULL before. */
     struct weft_stream_calls *streams;
+    /* The direct path of device all-reduce (core/direct.h): possible by
+     * the peer exchange; set up at init where it works on every rank. */
+    int direct_possible;
+    struct weft_direct *direct;
     struct weft_comm *next_tombstone;
 };
 

@@ -21,6 +21,7 @@
  *     Ranks without a rail name sort first, in rank order (the old layout).
  */
 #include "core/comm.h"
+#include "core/direct.h"
 #include "topology/topo.h"
 #include "util/config.h"
 #include "util/log.h"
@@ -35,6 +36,7 @@ typedef struct {
     char rail[WEFT_RAIL_NAME_BYTES];
     int32_t pid;
     int32_t device; /* its GPU, -1: none */
+    int32_t wants_direct; /* 1: WEFT_CUDA_IPC and a GPU (core/direct.h) */
 } peer_info_t;
 
 /* How long a waiting rank polls before it yields: WEFT_SPIN_US, or by
@@ -115,6 +117,7 @@ static void my_info(peer_info_t *mine, int device)
         nearest_nic(device, mine->rail, sizeof(mine->rail));
     mine->pid = (int32_t)getpid();
     mine->device = device;
+    mine->wants_direct = weft__direct_wanted(device);
 }
 
 weft_status_t weft__comm_exchange_peers(struct weft_comm *comm, uint64_t deadline)
@@ -152,9 +155,13 @@ weft_status_t weft__comm_exchange_peers(struct weft_comm *comm, uint64_t deadlin
         comm->peer_class[p] = same && !no_shm ? WEFT_TP_SHM : WEFT_TP_SOCKET;
     }
     st = build_layout(comm, all);
+    int wants_direct = 1;
+    for (int p = 0; p < n; p++)
+        wants_direct &= all[p].wants_direct == 1;
     free(all);
     if (st != WEFT_OK)
         return st;
+    comm->direct_possible = wants_direct && weft__direct_possible(n, comm->layout.nnodes);
     comm->ranks_here = ranks_here;
     comm->spin_ns = spin_budget_ns(ranks_here);
     comm->nnodes = comm->layout.nnodes;

@@ -13,6 +13,7 @@
  * failure is read under its lock.
  */
 #include "core/comm.h"
+#include "core/direct.h"
 #include "core/proxy_device.h"
 #include "cuda/probe.h"
 #include "util/log.h"
@@ -152,7 +153,9 @@ static weft_status_t each_comm(weft_op_desc_t *ops, int nops, weft_op_desc_t *mi
         if (st != WEFT_OK)
             break;
         st = weft__device_calls(comm, &sc);
-        if (st == WEFT_OK)
+        if (st == WEFT_OK && weft__direct_takes(mine, n))
+            st = weft__direct_submit(sc, &mine[0], stream, fn);
+        else if (st == WEFT_OK)
             st = weft__device_submit(sc, mine, n, stream, fn);
         weft__comm_leave(comm);
     }
@@ -182,15 +185,20 @@ void weft__device_stop(struct weft_comm *comm, int abort)
 void weft__device_end(struct weft_comm *comm, int abort)
 {
     weft_stream_calls_t *sc = comm->streams;
-    if (sc == NULL)
+    if (sc == NULL) {
+        weft__direct_free(comm); /* no call ever used it */
         return;
+    }
     comm->streams = NULL;
     /* Streams pass failed calls at once; destroy also waits for streams
      * still busy with the application's own work before the calls. */
     double wait_s = abort ? 2.0 : comm->timeout_s > 0 ? comm->timeout_s : 3600.0;
-    if (weft__proxy_destroy(sc->proxy, wait_s))
+    if (weft__proxy_destroy(sc->proxy, wait_s)) {
         calls_free(sc);
-    /* else a stream still holds a call: sc and its buffers stay (logged) */
+        weft__direct_free(comm);
+    }
+    /* else a stream still holds a call: sc and its buffers, and the
+     * shared GPU buffers a round may still read, stay (logged) */
 }
 
 WEFT_EXPORT weft_status_t weft_comm_get_async_error(weft_comm_t comm, weft_status_t *status_p)

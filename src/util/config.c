@@ -96,6 +96,14 @@ static const cfg_row_t table[WEFT_CFG_COUNT] = {
     [WEFT_CFG_SECRET] = {"SECRET", CFG_STR, "",
                          "weft_comm_init_env: shared secret every connection must present; "
                          "empty derives one from the launcher's job id"},
+    [WEFT_CFG_CUDA_IPC] = {"CUDA_IPC", CFG_BOOL, "0",
+                           "1: all-reduce on device buffers within one node reads the peers' GPU "
+                           "memory through CUDA IPC (one-shot) instead of staging through host "
+                           "memory; every rank must set it (off by default until validated on "
+                           "GPUs)"},
+    [WEFT_CFG_CUDA_IPC_BYTES] = {"CUDA_IPC_BYTES", CFG_INT, "32M",
+                                 "GPU memory each rank shares for WEFT_CUDA_IPC; larger calls "
+                                 "run in pieces of this size"},
 };
 
 typedef struct {

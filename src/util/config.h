@@ -42,6 +42,8 @@ typedef enum {
     WEFT_CFG_TOPO_DUMP_FILE,
     WEFT_CFG_CHECK,
     WEFT_CFG_DEBUG_SIGNAL,
+    WEFT_CFG_CUDA_IPC,
+    WEFT_CFG_CUDA_IPC_BYTES,
     WEFT_CFG_COUNT
 } weft_cfg_key_t;
 

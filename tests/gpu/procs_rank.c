@@ -208,6 +208,22 @@ static void run_case(rank_t *rk, const mr_case_t *c)
     rk->failures += bad;
 }
 
+/* With WEFT_CUDA_IPC=1 (ctest's gpu/test_device_procs/ipc) an all-reduce
+ * of 2 to 8 ranks on device buffers must have taken the direct path: the
+ * variant would otherwise test the staged path a second time. */
+static void check_path(rank_t *rk)
+{
+    const char *ipc = getenv("WEFT_CUDA_IPC");
+    if (rk->on_host || ipc == NULL || strcmp(ipc, "1") != 0 || rk->n < 2 || rk->n > 8)
+        return;
+    const char *algo = weft_comm_last_algo(rk->comm);
+    if (algo == NULL || strcmp(algo, "oneshot_cuda_ipc") != 0) {
+        rk->failures++;
+        fail(rk, "WEFT_CUDA_IPC=1: the all-reduce ran %s, not the direct path (oneshot_cuda_ipc)",
+             algo != NULL ? algo : "(none)");
+    }
+}
+
 /* Every case, numbered from 1 in the same order on every rank; returns
  * how many. */
 static unsigned sweep(rank_t *rk)
@@ -252,6 +268,7 @@ int procs_rank_main(int rank, int nranks, const weft_unique_id_t *id, int on_hos
     mr_case_t warm = {
         .coll = MR_ALLREDUCE, .dt = WEFT_INT32, .op = WEFT_SUM, .count = 1, .salt = 12345};
     run_case(&rk, &warm);
+    check_path(&rk);
     unsigned cases = 1 + sweep(&rk);
     teardown(&rk);
     if (rk.failures > 0)

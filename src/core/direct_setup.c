@@ -1,0 +1,191 @@
+/*
+ * direct_setup.c - the shared GPU buffers of the direct path (direct.h):
+ * who wants them, the exchange at init, and their end.
+ *
+ * Two bootstrap exchanges, both made by every rank or by none (the
+ * decision to make them comes from the peer exchange, the same table on
+ * every rank): the first carries each rank's buffer, framed and checked
+ * like every message from a peer (cuda/ipc_wire.h); the second, whether
+ * each rank could open every other's.  The path is on only where all
+ * could, so every rank takes the same path for every call.
+ */
+#include "core/comm.h"
+#include "core/direct.h"
+#include "cuda/ipc_mem.h"
+#include "cuda/reduce_plan.h"
+#include "util/config.h"
+#include "util/log.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+int weft__direct_wanted(int device)
+{
+    return device >= 0 && weft__config_int(WEFT_CFG_CUDA_IPC) != 0;
+}
+
+int weft__direct_possible(int nranks, int nnodes)
+{
+    return nnodes == 1 && nranks >= 2 && nranks <= WEFT_CUDA_REDUCE_MAX_SRCS;
+}
+
+void weft__direct_record_make(int rank, const weft__cuda_ipc_entry_t *entry, const void *ptr,
+                              weft_direct_record_t *rec)
+{
+    memset(rec, 0, sizeof(*rec));
+    if (entry == NULL)
+        return;
+    weft__cuda_ipc_msg_t msg;
+    memset(&msg, 0, sizeof(msg));
+    msg.rank = (uint32_t)rank;
+    msg.pid = (uint32_t)getpid();
+    msg.generation = 1;
+    msg.count = 1;
+    msg.entries[0] = *entry;
+    size_t len = 0;
+    char why[128];
+    if (weft__cuda_ipc_pack(&msg, rec->wire, sizeof(rec->wire), &len, why, sizeof(why)) !=
+        WEFT_OK) {
+        WEFT_WARN("the direct path: this rank's buffer cannot be described: %s", why);
+        return;
+    }
+    rec->ptr = (uint64_t)(uintptr_t)ptr;
+    rec->len = (uint32_t)len;
+    rec->ok = 1;
+}
+
+weft_status_t weft__direct_record_read(const weft_direct_record_t *rec, int owner, int nranks,
+                                       weft__cuda_ipc_entry_t *entry_p, uint64_t *ptr_p,
+                                       char *why, size_t why_len)
+{
+    if (rec->ok != 1) {
+        snprintf(why, why_len, "rank %d has no shared buffer", owner);
+        return WEFT_ERR_UNSUPPORTED;
+    }
+    weft__cuda_ipc_msg_t msg;
+    size_t len = rec->len <= sizeof(rec->wire) ? rec->len : sizeof(rec->wire);
+    weft_status_t st = weft__cuda_ipc_unpack(rec->wire, len, (uint32_t)nranks, &msg, why, why_len);
+    if (st != WEFT_OK)
+        return st;
+    if (msg.count != 1 || msg.rank != (uint32_t)owner) {
+        snprintf(why, why_len, "rank %d sent %u buffers as rank %u", owner, msg.count, msg.rank);
+        return WEFT_ERR_REMOTE;
+    }
+    *entry_p = msg.entries[0];
+    *ptr_p = msg.pid == (uint32_t)getpid() ? rec->ptr : 0;
+    return WEFT_OK;
+}
+
+void weft__direct_free(struct weft_comm *comm)
+{
+    weft_direct_t *d = comm->direct;
+    if (d == NULL)
+        return;
+    comm->direct = NULL;
+    for (int r = 0; d->peer != NULL && r < comm->nranks; r++) {
+        if (d->opened[r])
+            weft__cuda_ipc_close(comm->device, d->peer[r]);
+    }
+    weft__cuda_ipc_free(comm->device, d->mine);
+    free(d->peer);
+    free(d->opened);
+    free(d);
+}
+
+/* WEFT_CUDA_IPC_BYTES, at least 64 KiB and a multiple of 256 (so that
+ * rounds start aligned for any element).  Ranks must agree on it: the
+ * number of rounds of a call depends on it. */
+static size_t shared_bytes(void)
+{
+    int64_t v = weft__config_int(WEFT_CFG_CUDA_IPC_BYTES);
+    size_t bytes = v > (64 << 10) ? (size_t)v : (size_t)64 << 10;
+    return bytes / 256 * 256;
+}
+
+/* Opens every peer's buffer from the records; 1 if all of them opened. */
+static int open_peers(struct weft_comm *comm, weft_direct_t *d, const weft_direct_record_t *all)
+{
+    for (int r = 0; r < comm->nranks; r++) {
+        weft__cuda_ipc_entry_t entry;
+        uint64_t ptr = 0;
+        char why[256];
+        if (r == comm->rank) {
+            d->peer[r] = d->mine;
+            continue;
+        }
+        weft_status_t st =
+            weft__direct_record_read(&all[r], r, comm->nranks, &entry, &ptr, why, sizeof(why));
+        if (st == WEFT_OK && entry.size != d->bytes) {
+            snprintf(why, sizeof(why), "rank %d shares %llu bytes, not %zu (WEFT_CUDA_IPC_BYTES "
+                     "differs)", r, (unsigned long long)entry.size, d->bytes);
+            st = WEFT_ERR_INVALID_USAGE;
+        }
+        int opened = 0;
+        if (st == WEFT_OK) {
+            st = weft__cuda_ipc_open(comm->device, &entry, ptr != 0, (void *)(uintptr_t)ptr,
+                                     &d->peer[r], &opened);
+            if (st != WEFT_OK)
+                snprintf(why, sizeof(why), "%s", weft_last_error());
+        }
+        d->opened[r] = (uint8_t)opened;
+        if (st != WEFT_OK) {
+            WEFT_INFO("the direct path stays off: rank %d's buffer: %s", r, why);
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* Allocates this rank's buffer and builds its record (empty on failure). */
+static void share_mine(struct weft_comm *comm, weft_direct_t *d, weft_direct_record_t *rec)
+{
+    weft__cuda_ipc_entry_t entry;
+    if (weft__cuda_ipc_alloc(comm->device, d->bytes, &d->mine, &entry) != WEFT_OK) {
+        WEFT_INFO("the direct path stays off: %s", weft_last_error());
+        weft__direct_record_make(comm->rank, NULL, NULL, rec);
+        return;
+    }
+    weft__direct_record_make(comm->rank, &entry, d->mine, rec);
+}
+
+weft_status_t weft__direct_setup(struct weft_comm *comm, uint64_t deadline)
+{
+    int n = comm->nranks;
+    if (!comm->direct_possible)
+        return WEFT_OK;
+    weft_direct_t *d = calloc(1, sizeof(*d));
+    weft_direct_record_t mine, *all = calloc((size_t)n, sizeof(*all));
+    uint32_t ok = 0, *oks = calloc((size_t)n, sizeof(*oks));
+    if (d != NULL) {
+        d->peer = calloc((size_t)n, sizeof(*d->peer));
+        d->opened = calloc((size_t)n, 1);
+    }
+    comm->direct = d;
+    if (d == NULL || d->peer == NULL || d->opened == NULL || all == NULL || oks == NULL) {
+        free(all);
+        free(oks);
+        weft__direct_free(comm);
+        return weft__error(WEFT_ERR_NO_MEMORY, "the direct path's tables for %d ranks", n);
+    }
+    d->bytes = shared_bytes();
+    share_mine(comm, d, &mine);
+    /* Every rank makes both exchanges, whatever failed before them. */
+    weft_status_t st = weft__bootstrap_allgather(comm->bs, &mine, all, sizeof(mine), deadline);
+    if (st == WEFT_OK && mine.ok)
+        ok = (uint32_t)open_peers(comm, d, all);
+    if (st == WEFT_OK)
+        st = weft__bootstrap_allgather(comm->bs, &ok, oks, sizeof(ok), deadline);
+    int every = st == WEFT_OK;
+    for (int r = 0; every && r < n; r++)
+        every = oks[r] == 1;
+    free(all);
+    free(oks);
+    if (!every) {
+        weft__direct_free(comm);
+        return st;
+    }
+    WEFT_INFO("the direct path is on: %d ranks share %zu bytes of GPU memory each", n, d->bytes);
+    return WEFT_OK;
+}

@@ -1,0 +1,242 @@
+/*
+ * ipc_mem.c - shared device buffers and the direct round's stream pieces
+ * (ipc_mem.h).
+ */
+#include "cuda/ipc_mem.h"
+#include "util/log.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#ifdef WEFT_HAVE_CUDA
+#include "cuda/cuda_reduce.h"
+#include "cuda/device/wait.h"
+
+#include <cuda_runtime_api.h>
+
+static weft_status_t cuda_fail(cudaError_t err, const char *what)
+{
+    cudaGetLastError(); /* leave no error behind for the application */
+    return weft__error(WEFT_ERR_CUDA, "%s: %s (%s)", what, cudaGetErrorName(err),
+                       cudaGetErrorString(err));
+}
+
+/* Runs the caller's calls on `device`, then puts the old one back. */
+static cudaError_t enter(int device, int *old_p)
+{
+    cudaError_t err = cudaGetDevice(old_p);
+    if (err == cudaSuccess && *old_p != device)
+        err = cudaSetDevice(device);
+    return err;
+}
+
+static void leave(int device, int old)
+{
+    if (old != device && old >= 0)
+        cudaSetDevice(old);
+}
+
+weft_status_t weft__cuda_ipc_alloc(int device, size_t bytes, void **dev_p,
+                                   weft__cuda_ipc_entry_t *entry_p)
+{
+    int old = -1;
+    void *dev = NULL;
+    cudaIpcMemHandle_t handle;
+    struct cudaDeviceProp prop;
+    cudaError_t err = enter(device, &old);
+    const char *what = "cudaMalloc of the shared buffer";
+    if (err == cudaSuccess)
+        err = cudaMalloc(&dev, bytes);
+    if (err == cudaSuccess) {
+        what = "cudaIpcGetMemHandle";
+        err = cudaIpcGetMemHandle(&handle, dev);
+    }
+    if (err == cudaSuccess) {
+        what = "cudaGetDeviceProperties";
+        err = cudaGetDeviceProperties(&prop, device);
+    }
+    if (err != cudaSuccess && dev != NULL)
+        cudaFree(dev);
+    leave(device, old);
+    if (err != cudaSuccess)
+        return cuda_fail(err, what);
+    memset(entry_p, 0, sizeof(*entry_p));
+    memcpy(entry_p->handle, &handle, WEFT_CUDA_IPC_HANDLE_BYTES);
+    entry_p->size = bytes;
+    entry_p->device = (uint32_t)device;
+    memcpy(entry_p->uuid, &prop.uuid, WEFT_CUDA_UUID_BYTES);
+    *dev_p = dev;
+    return WEFT_OK;
+}
+
+void weft__cuda_ipc_free(int device, void *dev)
+{
+    int old = -1;
+    if (dev != NULL && enter(device, &old) == cudaSuccess)
+        cudaFree(dev);
+    leave(device, old);
+    cudaGetLastError();
+}
+
+/* This process's index of the GPU with `uuid`, or -1. */
+static int device_of_uuid(const uint8_t *uuid)
+{
+    int n = 0;
+    if (cudaGetDeviceCount(&n) != cudaSuccess)
+        return -1;
+    for (int d = 0; d < n; d++) {
+        struct cudaDeviceProp prop;
+        if (cudaGetDeviceProperties(&prop, d) == cudaSuccess &&
+            memcmp(&prop.uuid, uuid, WEFT_CUDA_UUID_BYTES) == 0)
+            return d;
+    }
+    return -1;
+}
+
+/* WEFT_OK if `device` can read memory of the GPU with `uuid`. */
+static weft_status_t reachable(int device, const uint8_t *uuid)
+{
+    int peer = device_of_uuid(uuid), can = 0;
+    if (peer == device)
+        return WEFT_OK;
+    if (peer < 0)
+        return weft__error(WEFT_ERR_UNSUPPORTED, "a peer's GPU is not visible to this process "
+                                                 "(CUDA_VISIBLE_DEVICES?)");
+    cudaError_t err = cudaDeviceCanAccessPeer(&can, device, peer);
+    if (err != cudaSuccess)
+        return cuda_fail(err, "cudaDeviceCanAccessPeer");
+    if (!can)
+        return weft__error(WEFT_ERR_UNSUPPORTED, "GPU %d cannot access GPU %d (no P2P)", device,
+                           peer);
+    return WEFT_OK;
+}
+
+weft_status_t weft__cuda_ipc_open(int device, const weft__cuda_ipc_entry_t *entry,
+                                  int same_process, void *owner_ptr, void **ptr_p,
+                                  int *opened_p)
+{
+    int old = -1;
+    *opened_p = 0;
+    cudaError_t err = enter(device, &old);
+    if (err != cudaSuccess) {
+        leave(device, old);
+        return cuda_fail(err, "cudaSetDevice");
+    }
+    weft_status_t st = reachable(device, entry->uuid);
+    if (st == WEFT_OK && same_process) {
+        *ptr_p = (uint8_t *)owner_ptr + entry->offset;
+    } else if (st == WEFT_OK) {
+        cudaIpcMemHandle_t handle;
+        void *base = NULL;
+        memcpy(&handle, entry->handle, WEFT_CUDA_IPC_HANDLE_BYTES);
+        err = cudaIpcOpenMemHandle(&base, handle, cudaIpcMemLazyEnablePeerAccess);
+        if (err == cudaSuccess) {
+            *ptr_p = (uint8_t *)base + entry->offset;
+            *opened_p = 1;
+        } else {
+            st = cuda_fail(err, "cudaIpcOpenMemHandle of a peer's shared buffer");
+        }
+    }
+    leave(device, old);
+    return st;
+}
+
+void weft__cuda_ipc_close(int device, void *ptr)
+{
+    int old = -1;
+    if (ptr != NULL && enter(device, &old) == cudaSuccess)
+        cudaIpcCloseMemHandle(ptr);
+    leave(device, old);
+    cudaGetLastError();
+}
+
+/* The pieces after the first barrier. */
+static weft_status_t queue_rest(const weft__cuda_direct_round_t *r, cudaStream_t s)
+{
+    cudaError_t err = cudaSuccess;
+    const char *what = "copying the input into the shared buffer";
+    if (r->bytes > 0 && r->mine != r->in)
+        err = cudaMemcpyAsync(r->mine, r->in, r->bytes, cudaMemcpyDeviceToDevice, s);
+    if (err == cudaSuccess) {
+        what = "handing the round to the proxy (cudaLaunchHostFunc)";
+        err = cudaLaunchHostFunc(s, r->ready_b, r->arg);
+    }
+    if (err == cudaSuccess) {
+        what = "launching the wait for the proxy";
+        err = weft__cuda_launch_wait((const volatile uint32_t *)r->flag_b_dev,
+                                     (const volatile uint32_t *)r->heartbeat_dev,
+                                     (volatile uint32_t *)r->gave_up_b_dev, r->wait_limit_ns, s);
+    }
+    if (err != cudaSuccess)
+        return cuda_fail(err, what);
+    weft_op_t op = r->op == WEFT_AVG ? WEFT_SUM : r->op;
+    weft_status_t st = r->count > 0
+                           ? weft__cuda_reduce(r->out, r->srcs, r->nsrcs, r->count, r->dt, op, s)
+                           : WEFT_OK;
+    if (st == WEFT_OK && r->count > 0 && r->divisor > 1)
+        st = weft__cuda_divide(r->out, r->count, r->dt, r->divisor, s);
+    if (st != WEFT_OK)
+        return st;
+    err = cudaLaunchHostFunc(s, r->passed, r->arg);
+    return err == cudaSuccess ? WEFT_OK : cuda_fail(err, "ending the round (cudaLaunchHostFunc)");
+}
+
+weft_status_t weft__cuda_direct_round(int device, void *stream, const weft__cuda_direct_round_t *r)
+{
+    cudaStream_t s = (cudaStream_t)stream;
+    int old = -1;
+    cudaError_t err = enter(device, &old);
+    const char *what = "handing the round to the proxy (cudaLaunchHostFunc)";
+    if (err == cudaSuccess)
+        err = cudaLaunchHostFunc(s, r->ready_a, r->arg);
+    if (err == cudaSuccess) {
+        what = "launching the wait for the proxy";
+        err = weft__cuda_launch_wait((const volatile uint32_t *)r->flag_a_dev,
+                                     (const volatile uint32_t *)r->heartbeat_dev,
+                                     (volatile uint32_t *)r->gave_up_a_dev, r->wait_limit_ns, s);
+    }
+    weft_status_t st = err == cudaSuccess ? queue_rest(r, s) : cuda_fail(err, what);
+    leave(device, old);
+    return st;
+}
+
+#else /* built without CUDA: the direct path is never enabled */
+
+static weft_status_t no_cuda(const char *what)
+{
+    return weft__error(WEFT_ERR_UNSUPPORTED, "%s: weft was built without CUDA", what);
+}
+
+weft_status_t weft__cuda_ipc_alloc(int device, size_t bytes, void **dev_p,
+                                   weft__cuda_ipc_entry_t *entry_p)
+{
+    (void)device, (void)bytes, (void)dev_p, (void)entry_p;
+    return no_cuda("a shared device buffer");
+}
+
+void weft__cuda_ipc_free(int device, void *dev)
+{
+    (void)device, (void)dev;
+}
+
+weft_status_t weft__cuda_ipc_open(int device, const weft__cuda_ipc_entry_t *entry,
+                                  int same_process, void *owner_ptr, void **ptr_p,
+                                  int *opened_p)
+{
+    (void)device, (void)entry, (void)same_process, (void)owner_ptr, (void)ptr_p;
+    *opened_p = 0;
+    return no_cuda("a peer's shared device buffer");
+}
+
+void weft__cuda_ipc_close(int device, void *ptr)
+{
+    (void)device, (void)ptr;
+}
+
+weft_status_t weft__cuda_direct_round(int device, void *stream, const weft__cuda_direct_round_t *r)
+{
+    (void)device, (void)stream, (void)r;
+    return no_cuda("a direct all-reduce");
+}
+
+#endif
