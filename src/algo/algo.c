@@ -32,11 +32,11 @@ static const weft_algo_t algos[] = {
     {"dbt", WEFT_COLL_ALLREDUCE, weft__gen_allreduce_dbt, 0},
     /* Direct exchanges, one round (oneshot) or two (twoshot); the tuner
      * prices them on one node only (tuner.c).  twoshot runs only when
-     * forced: on the 2-core machine it never beat the best of the others
-     * by more than the noise (2-8 ranks, 8 B-1 MiB), and the model prices
-     * its second round at one latency where, with 8 ranks on 2 cores, it
-     * took several -- each owner's block arrives on its own and wakes its
-     * receiver again (docs/PERFORMANCE.md). */
+     * forced: with 8 ranks on the 2-core machine it took up to twice the
+     * tuner's choice below 16 KiB and gained at most 13% at 128-512 KiB;
+     * the model prices its second round at one latency where it took
+     * several -- each owner's block arrives on its own and wakes its
+     * receiver again (docs/PERFORMANCE.md, "One node, 4 and 8 ranks"). */
     {"oneshot", WEFT_COLL_ALLREDUCE, weft__gen_allreduce_oneshot, 0},
     {"twoshot", WEFT_COLL_ALLREDUCE, weft__gen_allreduce_twoshot, 1},
     {"ring", WEFT_COLL_ALLGATHER, weft__gen_allgather_ring, 0},

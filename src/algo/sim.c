@@ -15,8 +15,8 @@
  * it is posted or when the data arrives, whichever is later.  (A one-shot
  * all-reduce posts each receive only after the one before it has been
  * reduced; pricing those as rendezvous charged it n - 1 latencies in a
- * row, where it measured one: 17 us for 8 ranks at 8 B against recursive
- * doubling's 44.)
+ * row, 58 us for 8 ranks at 8 B, where it measured 15 against recursive
+ * doubling's 17: docs/PERFORMANCE.md.)
  *
  * A network link may be shaped by a token bucket (burst_bytes > 0: cloud
  * instance limits, tc tbf): each NIC direction holds up to burst_bytes of
