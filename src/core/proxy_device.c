@@ -11,12 +11,21 @@
  * out, and the buffer goes back to the pool once both the proxy and the
  * stream are done with it (proxy.h: the call's release).
  *
- * After the host function that hands the call over is queued, the call
- * may complete and be freed at any moment: nothing here touches it then.
+ * A large all-reduce, broadcast or reduce goes in pieces of
+ * WEFT_STAGE_PIECE_BYTES (proxy_layout.c), each a call of its own: the
+ * stream first copies every piece in and hands it over, then waits for
+ * each and copies it out, so that the copies of one piece overlap the
+ * proxy moving another -- the network phase of a staged call no longer
+ * waits for the whole input to reach host memory, nor the copy back for
+ * the whole collective.
+ *
+ * After the host function that passes the call is queued, the call may
+ * complete and be freed at any moment: nothing here touches it then.
  */
 #include "core/comm.h"
 #include "core/proxy_device.h"
 #include "cuda/stream.h"
+#include "util/config.h"
 #include "util/log.h"
 
 #include <stddef.h>
@@ -29,7 +38,9 @@ typedef struct {
     weft_stage_t *stage;
     const char *fn;
     int nops;
-    weft_op_desc_t *ops; /* the calls, on staging memory */
+    weft_op_desc_t *ops;    /* the calls, on staging memory */
+    weft__cuda_copy_t *out; /* the copies back, queued with the wait */
+    int nout;
 } device_call_t;
 
 /* Regions start on this boundary (a cache line and more). */
@@ -43,6 +54,7 @@ static size_t span_round(size_t bytes)
 static void call_free(device_call_t *c)
 {
     free(c->ops);
+    free(c->out);
     free(c);
 }
 
@@ -119,19 +131,20 @@ static uint64_t wait_limit_ns(const struct weft_comm *comm)
     return comm->timeout_s > 0 ? (uint64_t)((2 * comm->timeout_s + 5) * 1e9) : 0;
 }
 
-/* Pieces 2-5 on the stream, after the call was issued. */
+/* Pieces 2-5 on the stream, after the call was issued (piece 2 only if
+ * with_ready: a call cut into pieces queued its own). */
 static weft_status_t queue_wait(weft_stream_calls_t *sc, device_call_t *c, void *stream,
-                                const weft__cuda_copy_t *out, int nout)
+                                int with_ready)
 {
     weft_proxy_op_t *op = c->op;
     weft__cuda_wait_out_t w = {
-        .ready = stream_ready,
+        .ready = with_ready ? stream_ready : NULL,
         .flag_dev = c->stage->dev + offsetof(weft_stage_header_t, flag),
         .heartbeat_dev = sc->beat->dev + offsetof(weft_stage_header_t, flag),
         .gave_up_dev = c->stage->dev + offsetof(weft_stage_header_t, gave_up),
         .wait_limit_ns = wait_limit_ns(sc->comm),
-        .to_device = out,
-        .n_to_device = nout,
+        .to_device = c->out,
+        .n_to_device = c->nout,
         .passed = stream_passed,
         .arg = c,
     };
@@ -141,8 +154,10 @@ static weft_status_t queue_wait(weft_stream_calls_t *sc, device_call_t *c, void 
     return st;
 }
 
-weft_status_t weft__device_submit(weft_stream_calls_t *sc, weft_op_desc_t *ops, int nops,
-                                  void *stream, const char *fn)
+/* Stages ops (piece 1) and issues them to the proxy as one call; on
+ * failure nothing of it is left issued. */
+static weft_status_t stage_call(weft_stream_calls_t *sc, const weft_op_desc_t *ops, int nops,
+                                void *stream, const char *fn, device_call_t **c_p)
 {
     size_t total = 0;
     for (int i = 0; i < nops; i++) {
@@ -151,11 +166,13 @@ weft_status_t weft__device_submit(weft_stream_calls_t *sc, weft_op_desc_t *ops, 
         total += span_round(s.bytes);
     }
     device_call_t *c = calloc(1, sizeof(*c));
-    weft__cuda_copy_t *copies = calloc(2 * (size_t)nops, sizeof(*copies));
-    if (c != NULL)
+    weft__cuda_copy_t *in = calloc((size_t)nops, sizeof(*in));
+    if (c != NULL) {
         c->ops = calloc((size_t)nops, sizeof(*c->ops));
-    if (c == NULL || c->ops == NULL || copies == NULL) {
-        free(copies);
+        c->out = calloc((size_t)nops, sizeof(*c->out));
+    }
+    if (c == NULL || c->ops == NULL || c->out == NULL || in == NULL) {
+        free(in);
         if (c != NULL)
             call_free(c);
         return weft__error(WEFT_ERR_NO_MEMORY, "%s: a stream-ordered call", fn);
@@ -165,14 +182,14 @@ weft_status_t weft__device_submit(weft_stream_calls_t *sc, weft_op_desc_t *ops, 
     c->nops = nops;
     weft_status_t st = weft__stage_get(sc, total, &c->stage);
     if (st != WEFT_OK) {
-        free(copies);
+        free(in);
         call_free(c);
         return st;
     }
-    int nin = 0, nout = 0;
-    weft__cuda_copy_t *in = copies, *out = copies + nops;
-    place_calls(c, ops, in, &nin, out, &nout);
+    int nin = 0;
+    place_calls(c, ops, in, &nin, c->out, &c->nout);
     st = weft__cuda_stage_in(sc->comm->device, stream, in, nin);
+    free(in);
     if (st != WEFT_OK) /* this rank skips a call its peers make: fail what follows */
         weft__proxy_fail(sc->proxy, st, weft_last_error());
     weft_proxy_work_t work = {run_call, release_call, c,
@@ -182,9 +199,71 @@ weft_status_t weft__device_submit(weft_stream_calls_t *sc, weft_op_desc_t *ops, 
     if (st != WEFT_OK) {
         poison(sc, c->stage);
         call_free(c);
-    } else {
-        st = queue_wait(sc, c, stream, out, nout); /* c may be gone once it returns */
+        return st;
     }
-    free(copies);
+    *c_p = c;
+    return WEFT_OK;
+}
+
+/* WEFT_STAGE_PIECE_BYTES (0: never cut). */
+static size_t piece_bytes(void)
+{
+    int64_t v = weft__config_int(WEFT_CFG_STAGE_PIECE_BYTES);
+    return v > 0 ? (size_t)v : 0;
+}
+
+/* Issued calls whose waits will never be queued: their streams do not
+ * hold them, and the communicator must fail (a rank skipped work). */
+static void cancel_from(device_call_t **calls, uint64_t from, uint64_t n, weft_status_t st)
+{
+    char why[1024];
+    snprintf(why, sizeof(why), "%s", weft_last_error());
+    for (uint64_t k = from; k < n; k++) {
+        if (calls[k] != NULL)
+            weft__proxy_op_cancel(calls[k]->op, st, why);
+    }
+}
+
+/* A call in n pieces: every piece's copy in and hand-over first, then
+ * every wait and copy out, so that the copies of later pieces run while
+ * the proxy moves earlier ones. */
+static weft_status_t submit_pieces(weft_stream_calls_t *sc, const weft_op_desc_t *op, uint64_t n,
+                                   void *stream, const char *fn)
+{
+    device_call_t **calls = calloc(n, sizeof(*calls));
+    if (calls == NULL)
+        return weft__error(WEFT_ERR_NO_MEMORY, "%s: %llu pieces", fn, (unsigned long long)n);
+    weft_status_t st = WEFT_OK;
+    uint64_t k = 0;
+    for (; k < n && st == WEFT_OK; k++) {
+        weft_op_desc_t piece;
+        weft__stage_piece(op, piece_bytes(), k, &piece);
+        st = stage_call(sc, &piece, 1, stream, fn, &calls[k]);
+        if (st == WEFT_OK)
+            st = weft__cuda_host_fn(sc->comm->device, stream, stream_ready, calls[k]);
+    }
+    if (st != WEFT_OK) {
+        weft__proxy_fail(sc->proxy, st, weft_last_error());
+        cancel_from(calls, 0, k, st);
+    }
+    for (k = 0; k < n && st == WEFT_OK; k++) {
+        st = queue_wait(sc, calls[k], stream, 0); /* calls[k] may be gone once it returns */
+        if (st != WEFT_OK)
+            cancel_from(calls, k + 1, n, st);
+    }
+    free(calls);
+    return st;
+}
+
+weft_status_t weft__device_submit(weft_stream_calls_t *sc, weft_op_desc_t *ops, int nops,
+                                  void *stream, const char *fn)
+{
+    uint64_t pieces = nops == 1 ? weft__stage_piece_count(&ops[0], piece_bytes()) : 1;
+    if (pieces > 1)
+        return submit_pieces(sc, &ops[0], pieces, stream, fn);
+    device_call_t *c = NULL;
+    weft_status_t st = stage_call(sc, ops, nops, stream, fn, &c);
+    if (st == WEFT_OK)
+        st = queue_wait(sc, c, stream, 1); /* c may be gone once it returns */
     return st;
 }

@@ -66,6 +66,15 @@ typedef struct {
 
 void weft__stage_span(const weft_op_desc_t *d, weft_stage_span_t *span_p);
 
+/* A large call is staged in pieces of piece_bytes (WEFT_STAGE_PIECE_BYTES),
+ * each a proxy call of its own, so that the stream copies one piece while
+ * the proxy moves another: all-reduce, broadcast and reduce, whose
+ * buffers are single vectors.  How many pieces d takes (1: whole), and
+ * piece k of them (a call on a sub-range of the same buffers). */
+uint64_t weft__stage_piece_count(const weft_op_desc_t *d, size_t piece_bytes);
+void weft__stage_piece(const weft_op_desc_t *d, size_t piece_bytes, uint64_t k,
+                       weft_op_desc_t *piece_p);
+
 /* 1 if a call of ops writes device memory that a later call reads (the
  * staged copy of the later call's input would be the memory before the
  * earlier call): first_p and second_p name them. */

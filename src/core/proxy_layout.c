@@ -106,3 +106,35 @@ int weft__stage_conflict(const weft_op_desc_t *ops, int n, int *first_p, int *se
     }
     return 0;
 }
+
+/* Pieces: only collectives whose every buffer is one contiguous vector of
+ * count elements, element i of the output depending on element i of the
+ * inputs alone. */
+static int cuts_into_pieces(weft_coll_t coll)
+{
+    return coll == WEFT_COLL_ALLREDUCE || coll == WEFT_COLL_BROADCAST || coll == WEFT_COLL_REDUCE;
+}
+
+uint64_t weft__stage_piece_count(const weft_op_desc_t *d, size_t piece_bytes)
+{
+    size_t es = weft__dtype_size(d->args.dt);
+    uint64_t per = piece_bytes / es;
+    if (!cuts_into_pieces(d->args.coll) || per == 0 || d->args.count <= per)
+        return 1;
+    return (d->args.count + per - 1) / per;
+}
+
+void weft__stage_piece(const weft_op_desc_t *d, size_t piece_bytes, uint64_t k,
+                       weft_op_desc_t *piece_p)
+{
+    *piece_p = *d;
+    if (weft__stage_piece_count(d, piece_bytes) == 1)
+        return;
+    size_t es = weft__dtype_size(d->args.dt);
+    uint64_t per = piece_bytes / es, off = k * per;
+    piece_p->args.count = d->args.count - off < per ? d->args.count - off : per;
+    if (d->sendbuf != NULL)
+        piece_p->sendbuf = (const uint8_t *)d->sendbuf + off * es;
+    if (d->recvbuf != NULL)
+        piece_p->recvbuf = (uint8_t *)d->recvbuf + off * es;
+}

@@ -79,7 +79,7 @@ weft_status_t weft__cuda_wait_out(int device, void *stream, const weft__cuda_wai
     const char *what = "handing the call to the proxy (cudaLaunchHostFunc)";
     int old = -1;
     cudaError_t err = enter_device(device, &old);
-    if (err == cudaSuccess)
+    if (err == cudaSuccess && out->ready != NULL)
         err = cudaLaunchHostFunc(s, out->ready, out->arg);
     if (err == cudaSuccess) {
         what = "launching the wait for the proxy";
@@ -99,6 +99,17 @@ weft_status_t weft__cuda_wait_out(int device, void *stream, const weft__cuda_wai
     }
     leave_device(device, old);
     return err == cudaSuccess ? WEFT_OK : cuda_fail(err, what);
+}
+
+weft_status_t weft__cuda_host_fn(int device, void *stream, void (*fn)(void *arg), void *arg)
+{
+    int old = -1;
+    cudaError_t err = enter_device(device, &old);
+    if (err == cudaSuccess)
+        err = cudaLaunchHostFunc((cudaStream_t)stream, fn, arg);
+    leave_device(device, old);
+    return err == cudaSuccess ? WEFT_OK
+                              : cuda_fail(err, "handing the call to the proxy (cudaLaunchHostFunc)");
 }
 
 weft_status_t weft__cuda_host_alloc(int device, size_t bytes, void **host_p, void **dev_p)
@@ -150,6 +161,11 @@ weft_status_t weft__cuda_stage_in(int device, void *stream, const weft__cuda_cop
 weft_status_t weft__cuda_wait_out(int device, void *stream, const weft__cuda_wait_out_t *out)
 {
     return no_cuda("waiting on a stream");
+}
+
+weft_status_t weft__cuda_host_fn(int device, void *stream, void (*fn)(void *arg), void *arg)
+{
+    return no_cuda("a host function on a stream");
 }
 
 weft_status_t weft__cuda_host_alloc(int device, size_t bytes, void **host_p, void **dev_p)

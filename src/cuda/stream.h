@@ -55,8 +55,13 @@ weft_status_t weft__cuda_stream_usable(const char *fn, int device, void *stream)
 /* Piece 1: n copies device -> host on stream. */
 weft_status_t weft__cuda_stage_in(int device, void *stream, const weft__cuda_copy_t *copies, int n);
 
-/* Pieces 2-5.  On failure some pieces may be queued already. */
+/* Pieces 2-5 (2 only if out->ready is set).  On failure some pieces may
+ * be queued already. */
 weft_status_t weft__cuda_wait_out(int device, void *stream, const weft__cuda_wait_out_t *out);
+
+/* Piece 2 alone, for a call cut into pieces (core/proxy_device.c): fn(arg)
+ * once the stream reaches it. */
+weft_status_t weft__cuda_host_fn(int device, void *stream, void (*fn)(void *arg), void *arg);
 
 /* Pinned host memory, mapped into every device's address space (the wait
  * kernel reads it): its host address and the device's. */

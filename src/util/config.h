@@ -44,6 +44,7 @@ typedef enum {
     WEFT_CFG_DEBUG_SIGNAL,
     WEFT_CFG_CUDA_IPC,
     WEFT_CFG_CUDA_IPC_BYTES,
+    WEFT_CFG_STAGE_PIECE_BYTES,
     WEFT_CFG_COUNT
 } weft_cfg_key_t;
 

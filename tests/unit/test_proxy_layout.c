@@ -4,7 +4,8 @@
  * that is not the root and on one that is: the copy in, the copy out,
  * and the host buffers the proxy's in-place collective uses.  And which
  * group calls are refused because one reads device memory an earlier one
- * writes (each is staged before any runs).
+ * writes (each is staged before any runs).  And how a large call is cut
+ * into pieces that are staged one after the other.
  */
 #include "core/comm.h"
 #include "core/proxy_device.h"
@@ -103,10 +104,51 @@ static void test_conflicts(void)
     CHECK(!weft__stage_conflict(g, 2, &first, &second), "conflict across communicators");
 }
 
+/* Pieces of a large call: they tile the vector exactly, in order, on the
+ * same buffers (NULL stays NULL, in place stays in place); the other
+ * collectives, small calls and a piece smaller than an element stay
+ * whole. */
+static void test_pieces(void)
+{
+    weft_op_desc_t d = call(WEFT_COLL_ALLREDUCE, 0, A, B), p;
+    d.args.count = 250; /* 1000 bytes of float32 */
+    CHECK(weft__stage_piece_count(&d, 1000) == 1, "a call of one piece's size is whole");
+    CHECK(weft__stage_piece_count(&d, 0) == 1, "no piece size: whole");
+    CHECK(weft__stage_piece_count(&d, 3) == 1, "a piece smaller than an element: whole");
+    uint64_t n = weft__stage_piece_count(&d, 96); /* 24 elements a piece */
+    CHECK(n == 11, "250 elements in pieces of 24: %llu pieces", (unsigned long long)n);
+    uint64_t next = 0;
+    for (uint64_t k = 0; k < n; k++) {
+        weft__stage_piece(&d, 96, k, &p);
+        size_t at = (size_t)next * 4;
+        CHECK(p.sendbuf == A + at && p.recvbuf == B + at, "piece %llu starts at element %llu",
+              (unsigned long long)k, (unsigned long long)next);
+        CHECK(p.args.count == (k + 1 < n ? 24 : 10), "piece %llu: %llu elements",
+              (unsigned long long)k, (unsigned long long)p.args.count);
+        CHECK(p.args.coll == d.args.coll && p.comm == d.comm && p.on_device,
+              "piece %llu keeps the call", (unsigned long long)k);
+        next += p.args.count;
+    }
+    CHECK(next == 250, "the pieces cover %llu of 250 elements", (unsigned long long)next);
+    d = call(WEFT_COLL_BROADCAST, 0, NULL, B); /* rank 1 is not the root */
+    d.args.count = 100;
+    weft__stage_piece(&d, 40, 2, &p);
+    CHECK(p.sendbuf == NULL && p.recvbuf == B + 80 && p.args.count == 10,
+          "broadcast off the root: sendbuf stays NULL");
+    d = call(WEFT_COLL_ALLREDUCE, 0, B, B);
+    d.args.count = 100;
+    weft__stage_piece(&d, 40, 3, &p);
+    CHECK(p.sendbuf == p.recvbuf && p.recvbuf == B + 120, "in place stays in place");
+    d = call(WEFT_COLL_ALLGATHER, 0, A, B);
+    d.args.count = 100;
+    CHECK(weft__stage_piece_count(&d, 40) == 1, "all-gather is not cut");
+}
+
 int main(void)
 {
     test_spans();
     test_conflicts();
+    test_pieces();
     if (failures)
         fprintf(stderr, "test_proxy_layout: %d failures\n", failures);
     else
