@@ -1,9 +1,10 @@
 /*
  * Declarations shared by the files of the baseline harness (bench.c,
- * bench_data.c, bench_mem.c, bench_report.c) and by nothing else: the data
- * pattern and its check, the buffers, and the printing of the table and the
- * JSON file. The tools include
- * bench.h only.
+ * bench_measure.c, bench_names.c, bench_args.c, bench_option_values.c,
+ * bench_data.c, bench_mem.c, bench_report.c) and by nothing else: the names
+ * and the parsing of options, the measuring of one row, the data pattern
+ * and its check, the buffers, and the printing of the table and the JSON
+ * file. The tools include bench.h only.
  */
 #ifndef WEFT_PERF_BASELINE_BENCH_INTERNAL_H
 #define WEFT_PERF_BASELINE_BENCH_INTERNAL_H
@@ -25,6 +26,23 @@ typedef struct {
     int root;      /* -1 where the collective has none */
     char algo[32];
 } bench_row_t;
+
+/* --- bench_names.c: enums to names and back ------------------------------ */
+
+/* Indexed by bench_op_t and bench_coll_t. */
+extern const char *const bench_ops[BENCH_NUM_OPS];
+extern const char *const bench_colls[BENCH_NUM_COLLS];
+
+/* The index of text in names[0..n-1], or -1. */
+int bench_lookup(const char *text, const char *const *names, int n);
+/* A type's name, or one of nccl-tests' (half, float, double, int); returns
+ * 0, or -1 when text names no type. */
+int bench_parse_type(const char *text, bench_type_t *type_p);
+
+/* --- bench_option_values.c: one common option's value --------------------- */
+
+/* One common option; returns 0, or -1 when its value is bad. */
+int bench_parse_opt(int opt, const char *arg, bench_opts_t *opts);
 
 /* --- bench_data.c: the pattern every rank writes and the check ------------ */
 
@@ -61,6 +79,14 @@ int bench_mem_count_wrong(const bench_opts_t *opts, const bench_comm_t *comm,
 int bench_mem_sync(const bench_comm_t *comm);
 /* "host memory", or the tool's memory's name. */
 const char *bench_mem_name(const bench_comm_t *comm);
+
+/* --- bench_measure.c: one row of the sweep -------------------------------- */
+
+/* Prepares the buffers for size, writes the input, times the row and, with
+ * -c 1, checks it. row_p's algo is the tool's, empty where the tool names
+ * none (the sweep then puts the label's). Returns 0, or -1 after logging. */
+int bench_measure_row(const bench_opts_t *opts, const bench_comm_t *comm,
+                      const bench_size_t *size, const bench_memory_t *mem, bench_row_t *row_p);
 
 /* --- bench_report.c: the table and the JSON file (rank 0 only) ----------- */
 
