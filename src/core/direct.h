@@ -29,8 +29,11 @@
  * the staged path, with its deadline.  Two barriers per round make the
  * round safe whichever streams the calls use: the copy of a round waits
  * for a barrier that only completes once every rank has passed its
- * previous rounds.  Groups, and every other collective, take the staged
- * path.
+ * previous rounds.  Every other collective takes the staged path, and
+ * so do the calls of a group that has several on the communicator; a
+ * lone all-reduce on its communicator goes direct, in a group or not
+ * (ranks must group alike).  The output must be aligned to its elements
+ * (the kernel writes elements; cudaMalloc's buffers are).
  */
 #ifndef WEFT_CORE_DIRECT_H
 #define WEFT_CORE_DIRECT_H
@@ -58,10 +61,11 @@ typedef struct weft_direct {
 /* The wire of the setup exchange: a rank's buffer, as it tells its peers. */
 #define WEFT_DIRECT_RECORD_BYTES 176
 typedef struct {
-    uint64_t ptr;   /* the owner's pointer: for peers in its process */
-    uint32_t ok;    /* 0: the owner has no buffer (then nothing else is read) */
-    uint32_t len;   /* bytes of wire used */
-    uint8_t wire[WEFT_DIRECT_RECORD_BYTES - 16]; /* an ipc_wire message of one entry */
+    uint64_t ptr;     /* the owner's pointer: for peers in its process */
+    uint64_t process; /* a random number per process: who shares the pointer */
+    uint32_t ok;      /* 0: the owner has no buffer (then nothing else is read) */
+    uint32_t len;     /* bytes of wire used */
+    uint8_t wire[WEFT_DIRECT_RECORD_BYTES - 24]; /* an ipc_wire message of one entry */
 } weft_direct_record_t;
 
 /* Whether this rank wants the path (WEFT_CUDA_IPC and a GPU): published in
@@ -85,8 +89,16 @@ weft_status_t weft__direct_record_read(const weft_direct_record_t *rec, int owne
  * rank; WEFT_OK otherwise too (the staged path serves), unless a peer
  * fails the exchange. */
 weft_status_t weft__direct_setup(struct weft_comm *comm, uint64_t deadline);
-/* Frees the buffers (after every stream has passed every round). */
+/* Frees the buffers at once (init failed: no round can have run). */
 void weft__direct_free(struct weft_comm *comm);
+/* The end of a communicator whose streams have passed every round:
+ * closes the peers' buffers, waits (bootstrap barrier, at most
+ * WEFT_DIRECT_END_WAIT_S) until every rank has closed this rank's, then
+ * frees it -- freeing an exported buffer a peer still has open is
+ * undefined.  With abort, or if a peer does not come, the buffer is kept
+ * (a leak, logged) rather than freed under a peer. */
+#define WEFT_DIRECT_END_WAIT_S 10.0
+void weft__direct_end(struct weft_comm *comm, int abort);
 
 /* 1 if this call (ops[0..n) of one communicator, on device buffers) takes
  * the direct path. */

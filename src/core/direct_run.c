@@ -84,12 +84,21 @@ static weft_status_t run_a(void *arg, char *why, size_t why_len)
     return barrier(comm, why, why_len);
 }
 
-/* Barrier B: every rank's input is in its shared buffer. */
+/* Barrier B: every rank's input is in its shared buffer -- unless the
+ * GPU stopped waiting for barrier A: its guarded copy may then have
+ * skipped the input, and joining would have peers read a stale buffer.
+ * (ready_b runs after that wait kernel ended, so gave_up is final.) */
 static weft_status_t run_b(void *arg, char *why, size_t why_len)
 {
     round_t *r = arg;
+    if (header(r->flags[0])->gave_up) {
+        snprintf(why, why_len, "weft_allreduce (direct path): the GPU stopped waiting for the "
+                 "first barrier of round %llu", (unsigned long long)r->round);
+        return WEFT_ERR_TIMEOUT;
+    }
     weft_status_t st = barrier(r->sc->comm, why, why_len);
-    r->sc->comm->last_algo = "oneshot_cuda_ipc";
+    if (st == WEFT_OK)
+        r->sc->comm->last_algo = "oneshot_cuda_ipc";
     return st;
 }
 
@@ -224,12 +233,21 @@ weft_status_t weft__direct_submit(weft_stream_calls_t *sc, const weft_op_desc_t 
     size_t es = weft__dtype_size(op->args.dt);
     uint64_t per = sc->comm->direct->bytes / es, total = op->args.count, off = 0;
     weft_status_t st = WEFT_OK;
-    do { /* a zero count is one round too: every rank runs the same barriers */
+    /* The kernel writes the output in elements (the copy in takes any
+     * alignment).  Refused before anything is issued: the peers then
+     * time out in the barrier, as for any call one rank does not make. */
+    if (total > 0 && (uintptr_t)op->recvbuf % es != 0)
+        st = weft__error(WEFT_ERR_INVALID_ARGUMENT,
+                         "%s: recvbuf %p is not aligned to its %zu-byte elements, which the "
+                         "direct path (WEFT_CUDA_IPC=1) needs", fn, op->recvbuf, es);
+    while (st == WEFT_OK) { /* a zero count is one round too: every rank runs the barriers */
         uint64_t n = total - off < per ? total - off : per;
         st = one_round(sc, op, stream, off, n, fn);
         off += n;
-    } while (st == WEFT_OK && off < total);
-    if (st != WEFT_OK && off < total) /* peers run rounds this rank skipped */
+        if (off >= total)
+            break;
+    }
+    if (st != WEFT_OK) /* peers run rounds this rank skipped (the first error stays) */
         weft__proxy_fail(sc->proxy, st, weft_last_error());
     return st;
 }

@@ -15,6 +15,7 @@
 #include "cuda/reduce_plan.h"
 #include "util/config.h"
 #include "util/log.h"
+#include "util/time.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,53 +30,6 @@ int weft__direct_wanted(int device)
 int weft__direct_possible(int nranks, int nnodes)
 {
     return nnodes == 1 && nranks >= 2 && nranks <= WEFT_CUDA_REDUCE_MAX_SRCS;
-}
-
-void weft__direct_record_make(int rank, const weft__cuda_ipc_entry_t *entry, const void *ptr,
-                              weft_direct_record_t *rec)
-{
-    memset(rec, 0, sizeof(*rec));
-    if (entry == NULL)
-        return;
-    weft__cuda_ipc_msg_t msg;
-    memset(&msg, 0, sizeof(msg));
-    msg.rank = (uint32_t)rank;
-    msg.pid = (uint32_t)getpid();
-    msg.generation = 1;
-    msg.count = 1;
-    msg.entries[0] = *entry;
-    size_t len = 0;
-    char why[128];
-    if (weft__cuda_ipc_pack(&msg, rec->wire, sizeof(rec->wire), &len, why, sizeof(why)) !=
-        WEFT_OK) {
-        WEFT_WARN("the direct path: this rank's buffer cannot be described: %s", why);
-        return;
-    }
-    rec->ptr = (uint64_t)(uintptr_t)ptr;
-    rec->len = (uint32_t)len;
-    rec->ok = 1;
-}
-
-weft_status_t weft__direct_record_read(const weft_direct_record_t *rec, int owner, int nranks,
-                                       weft__cuda_ipc_entry_t *entry_p, uint64_t *ptr_p,
-                                       char *why, size_t why_len)
-{
-    if (rec->ok != 1) {
-        snprintf(why, why_len, "rank %d has no shared buffer", owner);
-        return WEFT_ERR_UNSUPPORTED;
-    }
-    weft__cuda_ipc_msg_t msg;
-    size_t len = rec->len <= sizeof(rec->wire) ? rec->len : sizeof(rec->wire);
-    weft_status_t st = weft__cuda_ipc_unpack(rec->wire, len, (uint32_t)nranks, &msg, why, why_len);
-    if (st != WEFT_OK)
-        return st;
-    if (msg.count != 1 || msg.rank != (uint32_t)owner) {
-        snprintf(why, why_len, "rank %d sent %u buffers as rank %u", owner, msg.count, msg.rank);
-        return WEFT_ERR_REMOTE;
-    }
-    *entry_p = msg.entries[0];
-    *ptr_p = msg.pid == (uint32_t)getpid() ? rec->ptr : 0;
-    return WEFT_OK;
 }
 
 void weft__direct_free(struct weft_comm *comm)
@@ -102,6 +56,41 @@ static size_t shared_bytes(void)
     int64_t v = weft__config_int(WEFT_CFG_CUDA_IPC_BYTES);
     size_t bytes = v > (64 << 10) ? (size_t)v : (size_t)64 << 10;
     return bytes / 256 * 256;
+}
+
+/* The host side only: the GPU memory and the mappings stay. */
+static void forget(struct weft_comm *comm, const char *why)
+{
+    weft_direct_t *d = comm->direct;
+    WEFT_INFO("the direct path: %zu bytes of GPU memory and the peers' mappings kept, not "
+              "freed: %s", d->bytes, why);
+    memset(d->opened, 0, (size_t)comm->nranks);
+    d->mine = NULL;
+    weft__direct_free(comm);
+}
+
+void weft__direct_end(struct weft_comm *comm, int abort)
+{
+    weft_direct_t *d = comm->direct;
+    if (d == NULL)
+        return;
+    /* Abort must not wait: freeing and unmapping may wait for the whole
+     * GPU, where other ranks' waits run until their barriers fail. */
+    if (abort) {
+        forget(comm, "the communicator was aborted");
+        return;
+    }
+    for (int r = 0; r < comm->nranks; r++) {
+        if (d->opened[r])
+            weft__cuda_ipc_close(comm->device, d->peer[r]);
+        d->opened[r] = 0;
+    }
+    if (weft__bootstrap_barrier(comm->bs, weft__deadline_after(WEFT_DIRECT_END_WAIT_S)) !=
+        WEFT_OK) {
+        forget(comm, "a peer did not confirm that it stopped using this rank's buffer");
+        return;
+    }
+    weft__direct_free(comm);
 }
 
 /* Opens every peer's buffer from the records; 1 if all of them opened. */

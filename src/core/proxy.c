@@ -120,7 +120,10 @@ void weft__proxy_op_passed(weft_proxy_op_t *op, int gpu_gave_up)
 {
     weft_proxy_t *p = op->proxy;
     pthread_mutex_lock(&p->lock);
-    if (gpu_gave_up && op->state != WEFT_PROXY_OP_COMPLETE) {
+    /* Even if the proxy completed the call since: the stream went on
+     * without waiting, so what it copied or computed after the wait may
+     * predate the result. */
+    if (gpu_gave_up) {
         weft__proxy_record_error(p, WEFT_ERR_TIMEOUT,
                                  "%s (call %llu of this rank's stream-ordered calls): the GPU "
                                  "stopped waiting for it, the proxy having shown no progress "

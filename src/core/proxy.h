@@ -82,7 +82,8 @@ void weft__proxy_op_ready(weft_proxy_op_t *op);
 
 /* The stream is past the call (its results have been copied out); with
  * gpu_gave_up set the stream's wait reached its deadline, which fails
- * the communicator if the call had not completed. */
+ * the communicator (the stream went on without the result, even if the
+ * call completed since). */
 void weft__proxy_op_passed(weft_proxy_op_t *op, int gpu_gave_up);
 
 /* The call could not be put on its stream whole (a CUDA error after

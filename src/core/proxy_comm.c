@@ -186,7 +186,7 @@ void weft__device_end(struct weft_comm *comm, int abort)
 {
     weft_stream_calls_t *sc = comm->streams;
     if (sc == NULL) {
-        weft__direct_free(comm); /* no call ever used it */
+        weft__direct_end(comm, abort); /* no round ran, but peers may hold the buffer open */
         return;
     }
     comm->streams = NULL;
@@ -195,7 +195,7 @@ void weft__device_end(struct weft_comm *comm, int abort)
     double wait_s = abort ? 2.0 : comm->timeout_s > 0 ? comm->timeout_s : 3600.0;
     if (weft__proxy_destroy(sc->proxy, wait_s)) {
         calls_free(sc);
-        weft__direct_free(comm);
+        weft__direct_end(comm, abort);
     }
     /* else a stream still holds a call: sc and its buffers, and the
      * shared GPU buffers a round may still read, stay (logged) */

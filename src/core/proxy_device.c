@@ -263,7 +263,9 @@ weft_status_t weft__device_submit(weft_stream_calls_t *sc, weft_op_desc_t *ops, 
         return submit_pieces(sc, &ops[0], pieces, stream, fn);
     device_call_t *c = NULL;
     weft_status_t st = stage_call(sc, ops, nops, stream, fn, &c);
-    if (st == WEFT_OK)
+    if (st != WEFT_OK) /* peers make the call this rank skips (the first error stays) */
+        weft__proxy_fail(sc->proxy, st, weft_last_error());
+    else
         st = queue_wait(sc, c, stream, 1); /* c may be gone once it returns */
     return st;
 }

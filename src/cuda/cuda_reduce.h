@@ -42,6 +42,18 @@
 weft_status_t weft__cuda_reduce(void *dst, const void *const *srcs, int nsrcs, size_t count,
                                 weft_datatype_t dt, weft_op_t op, cudaStream_t stream);
 
+/* The same, but the kernel does nothing unless *guard (mapped host
+ * memory) is 1 when it runs (nsrcs >= 2): the direct path's reduce of
+ * peers' buffers after a wait that may also end on failure. */
+weft_status_t weft__cuda_reduce_guarded(void *dst, const void *const *srcs, int nsrcs,
+                                        size_t count, weft_datatype_t dt, weft_op_t op,
+                                        const volatile uint32_t *guard, cudaStream_t stream);
+
+/* bytes from src to dst (device memory, any alignment), by a kernel that
+ * copies nothing unless *guard is 1 when it runs. */
+weft_status_t weft__cuda_guarded_copy(void *dst, const void *src, size_t bytes,
+                                      const volatile uint32_t *guard, cudaStream_t stream);
+
 /* dst[i] /= divisor, as weft__divide() does it: integers truncate like C,
  * float32/float64 divide in the type, float16/bfloat16 in float32 and
  * round to nearest even.  divisor 1 queues nothing; 0 is an error. */

@@ -93,22 +93,28 @@ static int device_of_uuid(const uint8_t *uuid)
     return -1;
 }
 
-/* WEFT_OK if `device` can read memory of the GPU with `uuid`. */
+/* For a buffer of this process on the GPU with `uuid`: WEFT_OK once
+ * `device` (current) can read it -- the same GPU, or peer access enabled
+ * (a kernel reading another GPU's memory without it faults). */
 static weft_status_t reachable(int device, const uint8_t *uuid)
 {
     int peer = device_of_uuid(uuid), can = 0;
     if (peer == device)
         return WEFT_OK;
     if (peer < 0)
-        return weft__error(WEFT_ERR_UNSUPPORTED, "a peer's GPU is not visible to this process "
-                                                 "(CUDA_VISIBLE_DEVICES?)");
+        return weft__error(WEFT_ERR_UNSUPPORTED, "a peer's GPU is not visible to this process");
     cudaError_t err = cudaDeviceCanAccessPeer(&can, device, peer);
     if (err != cudaSuccess)
         return cuda_fail(err, "cudaDeviceCanAccessPeer");
     if (!can)
         return weft__error(WEFT_ERR_UNSUPPORTED, "GPU %d cannot access GPU %d (no P2P)", device,
                            peer);
-    return WEFT_OK;
+    err = cudaDeviceEnablePeerAccess(peer, 0);
+    if (err == cudaErrorPeerAccessAlreadyEnabled) {
+        cudaGetLastError();
+        err = cudaSuccess;
+    }
+    return err == cudaSuccess ? WEFT_OK : cuda_fail(err, "cudaDeviceEnablePeerAccess");
 }
 
 weft_status_t weft__cuda_ipc_open(int device, const weft__cuda_ipc_entry_t *entry,
@@ -122,7 +128,9 @@ weft_status_t weft__cuda_ipc_open(int device, const weft__cuda_ipc_entry_t *entr
         leave(device, old);
         return cuda_fail(err, "cudaSetDevice");
     }
-    weft_status_t st = reachable(device, entry->uuid);
+    /* Another process's buffer: cudaIpcOpenMemHandle enables peer access
+     * itself, and opens handles of GPUs this process does not see. */
+    weft_status_t st = same_process ? reachable(device, entry->uuid) : WEFT_OK;
     if (st == WEFT_OK && same_process) {
         *ptr_p = (uint8_t *)owner_ptr + entry->offset;
     } else if (st == WEFT_OK) {
@@ -153,14 +161,16 @@ void weft__cuda_ipc_close(int device, void *ptr)
 /* The pieces after the first barrier. */
 static weft_status_t queue_rest(const weft__cuda_direct_round_t *r, cudaStream_t s)
 {
-    cudaError_t err = cudaSuccess;
-    const char *what = "copying the input into the shared buffer";
+    /* Guarded: after a failed barrier the stream goes on, and the copy
+     * must not overwrite what peers may still read (guarded.cu). */
+    weft_status_t st = WEFT_OK;
     if (r->bytes > 0 && r->mine != r->in)
-        err = cudaMemcpyAsync(r->mine, r->in, r->bytes, cudaMemcpyDeviceToDevice, s);
-    if (err == cudaSuccess) {
-        what = "handing the round to the proxy (cudaLaunchHostFunc)";
-        err = cudaLaunchHostFunc(s, r->ready_b, r->arg);
-    }
+        st = weft__cuda_guarded_copy(r->mine, r->in, r->bytes,
+                                     (const volatile uint32_t *)r->flag_a_dev, s);
+    if (st != WEFT_OK)
+        return st;
+    const char *what = "handing the round to the proxy (cudaLaunchHostFunc)";
+    cudaError_t err = cudaLaunchHostFunc(s, r->ready_b, r->arg);
     if (err == cudaSuccess) {
         what = "launching the wait for the proxy";
         err = weft__cuda_launch_wait((const volatile uint32_t *)r->flag_b_dev,
@@ -170,9 +180,10 @@ static weft_status_t queue_rest(const weft__cuda_direct_round_t *r, cudaStream_t
     if (err != cudaSuccess)
         return cuda_fail(err, what);
     weft_op_t op = r->op == WEFT_AVG ? WEFT_SUM : r->op;
-    weft_status_t st = r->count > 0
-                           ? weft__cuda_reduce(r->out, r->srcs, r->nsrcs, r->count, r->dt, op, s)
-                           : WEFT_OK;
+    /* Guarded too: a peer whose round failed may be gone. */
+    if (r->count > 0)
+        st = weft__cuda_reduce_guarded(r->out, r->srcs, r->nsrcs, r->count, r->dt, op,
+                                       (const volatile uint32_t *)r->flag_b_dev, s);
     if (st == WEFT_OK && r->count > 0 && r->divisor > 1)
         st = weft__cuda_divide(r->out, r->count, r->dt, r->divisor, s);
     if (st != WEFT_OK)

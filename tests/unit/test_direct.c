@@ -5,7 +5,8 @@
  *    it (a single all-reduce on device buffers of a communicator that has
  *    it; not a group of several, not another collective, not host buffers);
  *  - the setup record round trip: the entry bit for bit, the owner's
- *    pointer only for a peer of the same process;
+ *    pointer only for a peer of the same process (its random token, not
+ *    its pid);
  *  - records refused: an empty one (the owner has no buffer), another
  *    owner rank than the sender, a corrupted header, a truncated or
  *    over-long length.
@@ -79,6 +80,11 @@ static void test_record(void)
     CHECK(st != WEFT_OK || memcmp(&got, &e, sizeof(e)) == 0, "the entry changed on the way");
     CHECK(st != WEFT_OK || ptr == (uint64_t)(uintptr_t)&x,
           "a peer in the owner's process gets the owner's pointer");
+    weft_direct_record_t other = rec;
+    other.process ^= 2; /* another process, whatever its pid */
+    st = weft__direct_record_read(&other, 2, 4, &got, &ptr, why, sizeof(why));
+    CHECK(st == WEFT_OK && ptr == 0, "a peer in another process gets no pointer: %d %llx", st,
+          (unsigned long long)ptr);
     st = weft__direct_record_read(&rec, 1, 4, &got, &ptr, why, sizeof(why));
     CHECK(st == WEFT_ERR_REMOTE, "rank 2's record as rank 1's: %d (%s)", st, why);
     st = weft__direct_record_read(&rec, 2, 2, &got, &ptr, why, sizeof(why));

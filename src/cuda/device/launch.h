@@ -26,6 +26,7 @@ typedef struct {
     size_t count;                                /* elements */
     size_t head;                                 /* scalar elements first */
     size_t nvec;                                 /* then 16-byte vectors; the rest is tail */
+    const volatile uint32_t *guard;              /* if set: do nothing unless *guard == 1 */
 } weft__cuda_reduce_args_t;
 
 /* Queue the reduction kernel for dt and op (AVG as SUM) on stream; return
@@ -42,6 +43,10 @@ cudaError_t weft__cuda_launch_reduce_half(weft_datatype_t dt, weft_op_t op,
                                           cudaStream_t stream);
 cudaError_t weft__cuda_launch_divide(weft_datatype_t dt, void *dst, size_t count, uint32_t divisor,
                                      unsigned blocks, cudaStream_t stream);
+/* guarded.cu: copies bytes from src to dst if *guard == 1 when it runs. */
+cudaError_t weft__cuda_launch_guarded_copy(void *dst, const void *src, size_t bytes,
+                                           const volatile uint32_t *guard, unsigned blocks,
+                                           cudaStream_t stream);
 
 #ifdef __cplusplus
 }

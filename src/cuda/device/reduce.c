@@ -77,11 +77,21 @@ static cudaError_t launch(weft_datatype_t dt, weft_op_t op, const weft__cuda_red
 weft_status_t weft__cuda_reduce(void *dst, const void *const *srcs, int nsrcs, size_t count,
                                 weft_datatype_t dt, weft_op_t op, cudaStream_t stream)
 {
+    return weft__cuda_reduce_guarded(dst, srcs, nsrcs, count, dt, op, NULL, stream);
+}
+
+weft_status_t weft__cuda_reduce_guarded(void *dst, const void *const *srcs, int nsrcs,
+                                        size_t count, weft_datatype_t dt, weft_op_t op,
+                                        const volatile uint32_t *guard, cudaStream_t stream)
+{
     if (count == 0)
         return WEFT_OK;
     weft_status_t st = check_args(dst, srcs, nsrcs, dt, op);
     if (st != WEFT_OK)
         return st;
+    if (guard != NULL && nsrcs < 2) /* one input is a cudaMemcpyAsync: it cannot look */
+        return weft__error(WEFT_ERR_INVALID_ARGUMENT,
+                           "weft__cuda_reduce_guarded: %d input (2 or more with a guard)", nsrcs);
     size_t size = weft__dtype_size(dt);
     weft__cuda_reduce_plan_t plan;
     char why[160];
@@ -94,8 +104,12 @@ weft_status_t weft__cuda_reduce(void *dst, const void *const *srcs, int nsrcs, s
         if (dst != srcs[0])
             err = cudaMemcpyAsync(dst, srcs[0], count * size, cudaMemcpyDefault, stream);
     } else {
-        weft__cuda_reduce_args_t args = {
-            .dst = dst, .nsrcs = nsrcs, .count = count, .head = plan.head, .nvec = plan.nvec};
+        weft__cuda_reduce_args_t args = {.dst = dst,
+                                         .nsrcs = nsrcs,
+                                         .count = count,
+                                         .head = plan.head,
+                                         .nvec = plan.nvec,
+                                         .guard = guard};
         for (int s = 0; s < nsrcs; s++)
             args.srcs[s] = srcs[s];
         err = launch(dt, op, &args, plan.blocks, stream);
@@ -105,6 +119,25 @@ weft_status_t weft__cuda_reduce(void *dst, const void *const *srcs, int nsrcs, s
         return weft__error(WEFT_ERR_CUDA,
                            "weft__cuda_reduce(%s %s, %d inputs, %zu elements): %s: %s",
                            weft__dtype_name(dt), weft__op_name(op), nsrcs, count,
+                           cudaGetErrorName(err), cudaGetErrorString(err));
+    }
+    return WEFT_OK;
+}
+
+weft_status_t weft__cuda_guarded_copy(void *dst, const void *src, size_t bytes,
+                                      const volatile uint32_t *guard, cudaStream_t stream)
+{
+    if (bytes == 0)
+        return WEFT_OK;
+    if (dst == NULL || src == NULL || guard == NULL)
+        return weft__error(WEFT_ERR_INVALID_ARGUMENT,
+                           "weft__cuda_guarded_copy: dst %p, src %p, guard %p", dst, src,
+                           (const void *)guard);
+    unsigned blocks = weft__cuda_grid_blocks((bytes + 15) / 16, current_sm_count());
+    cudaError_t err = weft__cuda_launch_guarded_copy(dst, src, bytes, guard, blocks, stream);
+    if (err != cudaSuccess) {
+        cudaGetLastError();
+        return weft__error(WEFT_ERR_CUDA, "weft__cuda_guarded_copy(%zu bytes): %s: %s", bytes,
                            cudaGetErrorName(err), cudaGetErrorString(err));
     }
     return WEFT_OK;

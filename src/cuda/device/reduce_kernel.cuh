@@ -117,12 +117,16 @@ __global__ void __launch_bounds__(WEFT_CUDA_REDUCE_THREADS, WEFT_CUDA_BLOCKS_PER
      * indices: indexing the parameter block with a variable would make
      * the compiler copy all of it to local memory. */
     __shared__ const void *srcs[WEFT_CUDA_REDUCE_MAX_SRCS];
+    __shared__ int go; /* the guard, read once per block */
     if (threadIdx.x == 0) {
 #pragma unroll
         for (int s = 0; s < WEFT_CUDA_REDUCE_MAX_SRCS; s++)
             srcs[s] = a.srcs[s];
+        go = a.guard == nullptr || *a.guard == 1;
     }
     __syncthreads();
+    if (!go)
+        return;
     constexpr size_t K = WEFT_CUDA_VEC_BYTES / sizeof(typename T::S);
     const size_t threads = (size_t)gridDim.x * blockDim.x;
     const size_t tid = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
