@@ -1,18 +1,19 @@
 /*
- * The GPU side of the benchmarks (bench_cuda.h): device selection, the
- * rank's stream, and device memory for the harness.
+ * The GPU side of the benchmarks (bench_cuda.h): device selection and the
+ * rank's stream. The device memory the harness fills and checks through
+ * them is bench_cuda_mem.c.
  *
- * Everything the harness does to device memory -- zeroing, poisoning,
- * uploading the input, downloading the output -- is queued on the rank's
- * own stream and waited for before the call returns: the stream is
- * non-blocking (it does not wait for the legacy default stream), so a
- * plain cudaMemcpy would not be ordered with the collectives queued on it.
- * None of this is inside a timed loop.
+ * bench_cuda_open makes the GPU current in the calling thread (the rank's)
+ * and creates the rank's stream, non-blocking: it does not wait for the
+ * legacy default stream (bench_cuda_mem.c says what that means for the
+ * harness's copies). Without CUDA this file builds a variant in which
+ * bench_cuda_gpus() finds no GPU and everything past it fails with that
+ * reason.
  */
-#include "bench_cuda.h"
-
 #include <stdio.h>
 #include <stdlib.h>
+
+#include "bench_cuda_internal.h"
 
 /* The first launcher variable set, in the order of how specific it is. */
 int bench_cuda_local_rank(void)
@@ -28,15 +29,8 @@ int bench_cuda_local_rank(void)
 }
 
 #ifdef WEFT_HAVE_CUDA
-#include <cuda_runtime_api.h>
 
-struct bench_cuda {
-    int device;
-    cudaStream_t stream;
-    char name[256];
-};
-
-static int bench_cuda_fail(const char *what, cudaError_t err)
+int bench_cuda_fail(const char *what, cudaError_t err)
 {
     cudaGetLastError(); /* clear it: the next call must not see it */
     fprintf(stderr, "error: %s: %s (%s)\n", what, cudaGetErrorName(err), cudaGetErrorString(err));
@@ -116,61 +110,7 @@ int bench_cuda_copy(bench_cuda_t *gpu, void *dst, const void *src, size_t bytes)
     return err == cudaSuccess ? 0 : bench_cuda_fail("cudaMemcpyAsync (device to device)", err);
 }
 
-/* --- bench_mem_t over cudaMalloc'ed memory --------------------------------- */
-
-static int bench_cuda_alloc(void *ctx, size_t bytes, void **ptr_p)
-{
-    cudaError_t err = cudaMalloc(ptr_p, bytes);
-    if (err != cudaSuccess) {
-        fprintf(stderr, "error: cudaMalloc of %zu bytes: %s\n", bytes, cudaGetErrorString(err));
-        cudaGetLastError();
-        return -1;
-    }
-    return 0;
-}
-
-static void bench_cuda_release(void *ctx, void *ptr)
-{
-    cudaFree(ptr);
-}
-
-/* Queued on the stream, then waited for: see the file's comment. */
-static int bench_cuda_finish(bench_cuda_t *gpu, cudaError_t err, const char *what)
-{
-    if (err == cudaSuccess)
-        err = cudaStreamSynchronize(gpu->stream);
-    return err == cudaSuccess ? 0 : bench_cuda_fail(what, err);
-}
-
-static int bench_cuda_set_bytes(void *ctx, void *dst, int byte, size_t bytes)
-{
-    bench_cuda_t *gpu = ctx;
-    return bench_cuda_finish(gpu, cudaMemsetAsync(dst, byte, bytes, gpu->stream),
-                             "cudaMemsetAsync");
-}
-
-static int bench_cuda_upload(void *ctx, void *dst, const void *host_src, size_t bytes)
-{
-    bench_cuda_t *gpu = ctx;
-    return bench_cuda_finish(
-        gpu, cudaMemcpyAsync(dst, host_src, bytes, cudaMemcpyHostToDevice, gpu->stream),
-        "cudaMemcpyAsync (the input, host to device)");
-}
-
-static int bench_cuda_download(void *ctx, void *host_dst, const void *src, size_t bytes)
-{
-    bench_cuda_t *gpu = ctx;
-    return bench_cuda_finish(
-        gpu, cudaMemcpyAsync(host_dst, src, bytes, cudaMemcpyDeviceToHost, gpu->stream),
-        "cudaMemcpyAsync (the output, device to host)");
-}
-
 #else /* built without CUDA: there is no GPU to open, so nothing reaches the rest */
-
-struct bench_cuda {
-    int device;
-    char name[8];
-};
 
 static const char bench_cuda_none[] = "this build has no CUDA (configure with -DWEFT_CUDA=ON)";
 
@@ -204,23 +144,6 @@ int bench_cuda_copy(bench_cuda_t *gpu, void *dst, const void *src, size_t bytes)
 {
     return -1;
 }
-static int bench_cuda_alloc(void *ctx, size_t bytes, void **ptr_p)
-{
-    return -1;
-}
-static void bench_cuda_release(void *ctx, void *ptr) {}
-static int bench_cuda_set_bytes(void *ctx, void *dst, int byte, size_t bytes)
-{
-    return -1;
-}
-static int bench_cuda_upload(void *ctx, void *dst, const void *host_src, size_t bytes)
-{
-    return -1;
-}
-static int bench_cuda_download(void *ctx, void *host_dst, const void *src, size_t bytes)
-{
-    return -1;
-}
 
 #endif
 
@@ -234,13 +157,3 @@ const char *bench_cuda_name(const bench_cuda_t *gpu)
     return gpu->name;
 }
 
-void bench_cuda_mem(bench_cuda_t *gpu, bench_mem_t *mem_p)
-{
-    *mem_p = (bench_mem_t){.name = "device memory",
-                           .ctx = gpu,
-                           .alloc = bench_cuda_alloc,
-                           .release = bench_cuda_release,
-                           .set_bytes = bench_cuda_set_bytes,
-                           .upload = bench_cuda_upload,
-                           .download = bench_cuda_download};
-}

@@ -5,8 +5,9 @@
  * cudaMalloc'ed buffers.
  *
  * The header names no CUDA type, so that the tools compile without CUDA's
- * headers; bench_cuda.c has a variant for builds without CUDA in which
- * bench_cuda_gpus() finds none and the rest fails with that reason.
+ * headers; bench_cuda.c and bench_cuda_mem.c have a variant for builds
+ * without CUDA in which bench_cuda_gpus() finds none and the rest fails
+ * with that reason.
  */
 #ifndef WEFT_PERF_BENCH_CUDA_H
 #define WEFT_PERF_BENCH_CUDA_H
