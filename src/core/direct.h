@@ -14,16 +14,19 @@
  * are barriers, and a peer staging the same call would send data that no
  * barrier expects (the signatures catch that as a mismatch).
  *
- * A call (direct_run.c) is one or more rounds of at most the buffer's
- * size; each round, on the caller's stream (cuda/ipc_mem.h):
+ * A call (direct_submit.c) is one or more rounds of at most the buffer's
+ * size; each round, on the caller's stream (cuda/direct_round.h):
  *   1. wait for barrier A: every rank's earlier rounds are done reading
  *      the shared buffers (the proxy waits for its own rank's rounds to
  *      pass before it joins), so each may overwrite its own;
  *   2. copy the input into this rank's shared buffer;
  *   3. wait for barrier B: every rank's input is in place;
- *   4. one kernel reduces the n shared buffers, in rank order, into the
- *      output -- every rank computes bitwise the same sum -- and AVG
- *      divides it.
+ *   4. one-shot: one kernel reduces the n shared buffers, in rank order,
+ *      into the output; two-shot (calls above
+ *      WEFT_CUDA_IPC_ONESHOT_MAX_BYTES): rank r reduces block r in place
+ *      in its own buffer, waits for barrier C, and gathers every block
+ *      from its owner -- every rank computes bitwise the same sum either
+ *      way, and AVG divides the output.
  * The barriers run on the communicator's proxy thread, in issue order
  * with every other stream-ordered call; the waits are the wait kernel of
  * the staged path, with its deadline.  Two barriers per round make the
@@ -103,6 +106,10 @@ void weft__direct_end(struct weft_comm *comm, int abort);
 /* 1 if this call (ops[0..n) of one communicator, on device buffers) takes
  * the direct path. */
 int weft__direct_takes(const weft_op_desc_t *ops, int n);
+
+/* 1 if a call of call_bytes runs two-shot rounds (above
+ * WEFT_CUDA_IPC_ONESHOT_MAX_BYTES), else one-shot. */
+int weft__direct_twoshot(uint64_t call_bytes);
 
 /* Issues the call's rounds on stream. */
 weft_status_t weft__direct_submit(struct weft_stream_calls *sc, const weft_op_desc_t *op,

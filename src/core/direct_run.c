@@ -1,17 +1,20 @@
 /*
- * direct_run.c - a call on the direct path (direct.h): its rounds, the
- * two barriers of each on the proxy thread, and the stream's pieces.
+ * direct_run.c - the proxy's side of a round of the direct path
+ * (direct.h): one proxy call per barrier, each with a flag word of its
+ * own (a header-only buffer of the staging pool), and the host functions
+ * the stream runs.  A round's memory is freed once every call is
+ * released: the proxy completed it and the stream passed the round.
  *
- * A round is two proxy calls, A and B, issued back to back, each with a
- * flag word of its own (a header-only staging buffer of the pool).  The
- * round's memory is freed once both calls are released: the proxy has
- * completed them and the stream has passed the round.
+ * Barrier 0 first waits until this rank's earlier rounds have passed, so
+ * that once every rank has joined no one reads the shared buffers any
+ * more.  A later barrier is not joined if the GPU stopped waiting for the
+ * one before it: the guarded work in between may then have been skipped,
+ * and peers would read a stale buffer.  (The stream runs the next
+ * barrier's host function after that wait kernel ended, so its gave_up
+ * word is final.)
  */
 #include "core/comm.h"
-#include "core/direct.h"
-#include "core/proxy_device.h"
-#include "cuda/ipc_mem.h"
-#include "reduce/reduce.h"
+#include "core/direct_internal.h"
 #include "util/log.h"
 #include "util/time.h"
 
@@ -21,14 +24,6 @@
 #include <string.h>
 #include <unistd.h>
 
-typedef struct {
-    weft_stream_calls_t *sc;
-    weft_stage_t *flags[2]; /* A and B */
-    weft_proxy_op_t *op[2];
-    uint64_t round; /* its index among this communicator's rounds */
-    _Atomic int refs;
-} round_t;
-
 #define ROUND_POLL_US 20
 
 static weft_stage_header_t *header(const weft_stage_t *st)
@@ -36,13 +31,7 @@ static weft_stage_header_t *header(const weft_stage_t *st)
     return (weft_stage_header_t *)st->host;
 }
 
-int weft__direct_takes(const weft_op_desc_t *ops, int n)
-{
-    return n == 1 && ops[0].on_device && ops[0].args.coll == WEFT_COLL_ALLREDUCE &&
-           ops[0].comm->direct != NULL;
-}
-
-/* The proxy thread: a barrier over the host transports. */
+/* A barrier over the host transports, on the proxy thread. */
 static weft_status_t barrier(struct weft_comm *comm, char *why, size_t why_len)
 {
     weft_op_desc_t d;
@@ -62,14 +51,12 @@ static weft_status_t barrier(struct weft_comm *comm, char *why, size_t why_len)
     return st;
 }
 
-/* Barrier A: first, this rank's earlier rounds must have passed, so that
- * once every rank has joined no one reads the shared buffers any more. */
-static weft_status_t run_a(void *arg, char *why, size_t why_len)
+/* Barrier 0's wait for this rank's earlier rounds to pass. */
+static weft_status_t earlier_rounds_passed(const direct_round_t *r, char *why, size_t why_len)
 {
-    round_t *r = arg;
     struct weft_comm *comm = r->sc->comm;
     uint64_t deadline = weft__deadline_after(comm->timeout_s);
-    while (atomic_load(&comm->direct->passed) < r->round) {
+    while (atomic_load(&comm->direct->passed) < r->index) {
         if (atomic_load(&comm->dying)) {
             snprintf(why, why_len, "weft_allreduce (direct path): the communicator is ending");
             return WEFT_ERR_INVALID_USAGE;
@@ -81,64 +68,65 @@ static weft_status_t run_a(void *arg, char *why, size_t why_len)
         }
         usleep(ROUND_POLL_US);
     }
-    return barrier(comm, why, why_len);
+    return WEFT_OK;
 }
 
-/* Barrier B: every rank's input is in its shared buffer -- unless the
- * GPU stopped waiting for barrier A: its guarded copy may then have
- * skipped the input, and joining would have peers read a stale buffer.
- * (ready_b runs after that wait kernel ended, so gave_up is final.) */
-static weft_status_t run_b(void *arg, char *why, size_t why_len)
+static weft_status_t run_part(void *arg, char *why, size_t why_len)
 {
-    round_t *r = arg;
-    if (header(r->flags[0])->gave_up) {
-        snprintf(why, why_len, "weft_allreduce (direct path): the GPU stopped waiting for the "
-                 "first barrier of round %llu", (unsigned long long)r->round);
-        return WEFT_ERR_TIMEOUT;
+    const direct_part_t *part = arg;
+    direct_round_t *r = part->round;
+    weft_status_t st = WEFT_OK;
+    if (part->k == 0) {
+        st = earlier_rounds_passed(r, why, why_len);
+    } else if (header(r->flags[part->k - 1])->gave_up) {
+        snprintf(why, why_len, "weft_allreduce (direct path): the GPU stopped waiting for "
+                 "barrier %d of round %llu", part->k - 1, (unsigned long long)r->index);
+        st = WEFT_ERR_TIMEOUT;
     }
-    weft_status_t st = barrier(r->sc->comm, why, why_len);
     if (st == WEFT_OK)
-        r->sc->comm->last_algo = "oneshot_cuda_ipc";
+        st = barrier(r->sc->comm, why, why_len);
+    if (st == WEFT_OK && part->k == r->nbarriers - 1)
+        r->sc->comm->last_algo = r->algo;
     return st;
 }
 
-static void release(round_t *r, int which)
+static void release_part(void *arg)
 {
-    weft__stage_put(r->sc, r->flags[which]);
+    const direct_part_t *part = arg;
+    direct_round_t *r = part->round;
+    weft__stage_put(r->sc, r->flags[part->k]);
     if (atomic_fetch_sub(&r->refs, 1) == 1)
         free(r);
 }
 
-static void release_a(void *arg)
-{
-    release(arg, 0);
-}
-
-static void release_b(void *arg)
-{
-    release(arg, 1);
-}
-
 /* Host functions on the stream: no CUDA call, no blocking. */
-static void ready_a(void *arg)
+static void ready_0(void *arg)
 {
-    weft__proxy_op_ready(((round_t *)arg)->op[0]);
+    weft__proxy_op_ready(((direct_round_t *)arg)->op[0]);
 }
 
-static void ready_b(void *arg)
+static void ready_1(void *arg)
 {
-    weft__proxy_op_ready(((round_t *)arg)->op[1]);
+    weft__proxy_op_ready(((direct_round_t *)arg)->op[1]);
+}
+
+static void ready_2(void *arg)
+{
+    weft__proxy_op_ready(((direct_round_t *)arg)->op[2]);
 }
 
 static void passed(void *arg)
 {
-    round_t *r = arg;
-    weft_proxy_op_t *a = r->op[0], *b = r->op[1];
-    int gave_up_a = header(r->flags[0])->gave_up != 0;
-    int gave_up_b = header(r->flags[1])->gave_up != 0;
+    direct_round_t *r = arg;
+    int n = r->nbarriers, gave_up[WEFT_DIRECT_MAX_BARRIERS];
+    weft_proxy_op_t *op[WEFT_DIRECT_MAX_BARRIERS];
+    for (int k = 0; k < n; k++) {
+        op[k] = r->op[k];
+        gave_up[k] = header(r->flags[k])->gave_up != 0;
+    }
     atomic_fetch_add(&r->sc->comm->direct->passed, 1);
-    weft__proxy_op_passed(a, gave_up_a); /* r lives until both are released */
-    weft__proxy_op_passed(b, gave_up_b); /* r may be gone now */
+    for (int k = 0; k < n; k++) /* r may be gone after the last */
+        weft__proxy_op_passed(op[k], gave_up[k]);
 }
 
 /* The wait kernel gives up only when the proxy shows no sign of life for
@@ -148,106 +136,69 @@ static uint64_t wait_limit_ns(const struct weft_comm *comm)
     return comm->timeout_s > 0 ? (uint64_t)((2 * comm->timeout_s + 5) * 1e9) : 0;
 }
 
-/* A round's two flag words and its two proxy calls; on failure nothing
- * is left issued. */
-static weft_status_t issue_round(weft_stream_calls_t *sc, const char *fn, round_t **r_p)
+void weft__direct_stream_pieces(const direct_round_t *r, weft__cuda_direct_round_t *q)
 {
-    round_t *r = calloc(1, sizeof(*r));
+    static void (*const ready[WEFT_DIRECT_MAX_BARRIERS])(void *) = {ready_0, ready_1, ready_2};
+    q->nbarriers = r->nbarriers;
+    for (int k = 0; k < r->nbarriers; k++) {
+        q->ready[k] = ready[k];
+        q->flag_dev[k] = r->flags[k]->dev + offsetof(weft_stage_header_t, flag);
+        q->gave_up_dev[k] = r->flags[k]->dev + offsetof(weft_stage_header_t, gave_up);
+    }
+    q->passed = passed;
+    q->arg = (void *)r;
+    q->heartbeat_dev = r->sc->beat->dev + offsetof(weft_stage_header_t, flag);
+    q->wait_limit_ns = wait_limit_ns(r->sc->comm);
+}
+
+void weft__direct_cancel(direct_round_t *r, weft_status_t st)
+{
+    char why[1024];
+    snprintf(why, sizeof(why), "%s", weft_last_error());
+    for (int k = 0; k < r->nbarriers; k++) /* the stream may hold any part: keep all */
+        weft__proxy_op_cancel(r->op[k], st, why);
+}
+
+weft_status_t weft__direct_issue(weft_stream_calls_t *sc, int nbarriers, const char *algo,
+                                 const char *fn, direct_round_t **round_p)
+{
+    direct_round_t *r = calloc(1, sizeof(*r));
     if (r == NULL)
         return weft__error(WEFT_ERR_NO_MEMORY, "%s: a round of the direct path", fn);
     r->sc = sc;
-    r->round = sc->comm->direct->rounds;
-    weft_status_t st = weft__stage_get(sc, 0, &r->flags[0]);
-    if (st == WEFT_OK && (st = weft__stage_get(sc, 0, &r->flags[1])) != WEFT_OK)
-        weft__stage_put(sc, r->flags[0]);
+    r->nbarriers = nbarriers;
+    r->algo = algo;
+    r->index = sc->comm->direct->rounds;
+    weft_status_t st = WEFT_OK;
+    int got = 0;
+    for (; got < nbarriers && st == WEFT_OK; got++)
+        st = weft__stage_get(sc, 0, &r->flags[got]);
     if (st != WEFT_OK) {
+        for (int k = 0; k < got - 1; k++)
+            weft__stage_put(sc, r->flags[k]);
         free(r);
         return st;
     }
-    atomic_store(&r->refs, 2);
-    weft_proxy_work_t a = {run_a, release_a, r, &header(r->flags[0])->flag, fn};
-    weft_proxy_work_t b = {run_b, release_b, r, &header(r->flags[1])->flag, fn};
-    st = weft__proxy_issue(sc->proxy, &a, &r->op[0]);
-    if (st != WEFT_OK) {
-        weft__stage_put(sc, r->flags[0]);
-        weft__stage_put(sc, r->flags[1]);
-        free(r);
-        return st;
+    atomic_store(&r->refs, nbarriers);
+    int k = 0;
+    for (; k < nbarriers && st == WEFT_OK; k++) {
+        r->part[k] = (direct_part_t){r, k};
+        weft_proxy_work_t w = {run_part, release_part, &r->part[k],
+                               &header(r->flags[k])->flag, fn};
+        st = weft__proxy_issue(sc->proxy, &w, &r->op[k]);
     }
-    st = weft__proxy_issue(sc->proxy, &b, &r->op[1]);
-    if (st != WEFT_OK) { /* A stays issued: its stream will never come */
-        weft__stage_put(sc, r->flags[1]);
-        weft__proxy_op_cancel(r->op[0], st, weft_last_error());
+    if (st != WEFT_OK) { /* barriers 0..k-2 are issued: their stream never comes */
+        char why[1024];
+        snprintf(why, sizeof(why), "%s", weft_last_error());
+        for (int j = 0; j < k - 1; j++)
+            weft__proxy_op_cancel(r->op[j], st, why);
+        for (int j = k - 1; j < nbarriers; j++)
+            weft__stage_put(sc, r->flags[j]);
+        if (k == 1)
+            free(r); /* nothing was issued */
         return st;
     }
     sc->comm->direct->rounds++;
-    *r_p = r;
+    *round_p = r;
     return WEFT_OK;
-}
-
-/* One round over elements [off, off + count) of the call. */
-static weft_status_t one_round(weft_stream_calls_t *sc, const weft_op_desc_t *op, void *stream,
-                               uint64_t off, uint64_t count, const char *fn)
-{
-    struct weft_comm *comm = sc->comm;
-    weft_direct_t *d = comm->direct;
-    size_t es = weft__dtype_size(op->args.dt);
-    round_t *r = NULL;
-    weft_status_t st = issue_round(sc, fn, &r);
-    if (st != WEFT_OK)
-        return st;
-    weft__cuda_direct_round_t q = {
-        .ready_a = ready_a,
-        .ready_b = ready_b,
-        .passed = passed,
-        .arg = r,
-        .flag_a_dev = r->flags[0]->dev + offsetof(weft_stage_header_t, flag),
-        .flag_b_dev = r->flags[1]->dev + offsetof(weft_stage_header_t, flag),
-        .gave_up_a_dev = r->flags[0]->dev + offsetof(weft_stage_header_t, gave_up),
-        .gave_up_b_dev = r->flags[1]->dev + offsetof(weft_stage_header_t, gave_up),
-        .heartbeat_dev = sc->beat->dev + offsetof(weft_stage_header_t, flag),
-        .wait_limit_ns = wait_limit_ns(comm),
-        .in = (const uint8_t *)op->sendbuf + off * es,
-        .mine = d->mine,
-        .bytes = count * es,
-        .out = (uint8_t *)op->recvbuf + off * es,
-        .srcs = (const void *const *)d->peer,
-        .nsrcs = comm->nranks,
-        .count = count,
-        .dt = op->args.dt,
-        .op = op->args.op,
-        .divisor = op->args.op == WEFT_AVG ? (uint32_t)comm->nranks : 1,
-    };
-    weft_proxy_op_t *a = r->op[0], *b = r->op[1];
-    st = weft__cuda_direct_round(comm->device, stream, &q);
-    if (st != WEFT_OK) { /* the stream may hold part of it: keep all of it */
-        weft__proxy_op_cancel(a, st, weft_last_error());
-        weft__proxy_op_cancel(b, st, weft_last_error());
-    }
-    return st;
-}
-
-weft_status_t weft__direct_submit(weft_stream_calls_t *sc, const weft_op_desc_t *op,
-                                  void *stream, const char *fn)
-{
-    size_t es = weft__dtype_size(op->args.dt);
-    uint64_t per = sc->comm->direct->bytes / es, total = op->args.count, off = 0;
-    weft_status_t st = WEFT_OK;
-    /* The kernel writes the output in elements (the copy in takes any
-     * alignment).  Refused before anything is issued: the peers then
-     * time out in the barrier, as for any call one rank does not make. */
-    if (total > 0 && (uintptr_t)op->recvbuf % es != 0)
-        st = weft__error(WEFT_ERR_INVALID_ARGUMENT,
-                         "%s: recvbuf %p is not aligned to its %zu-byte elements, which the "
-                         "direct path (WEFT_CUDA_IPC=1) needs", fn, op->recvbuf, es);
-    while (st == WEFT_OK) { /* a zero count is one round too: every rank runs the barriers */
-        uint64_t n = total - off < per ? total - off : per;
-        st = one_round(sc, op, stream, off, n, fn);
-        off += n;
-        if (off >= total)
-            break;
-    }
-    if (st != WEFT_OK) /* peers run rounds this rank skipped (the first error stays) */
-        weft__proxy_fail(sc->proxy, st, weft_last_error());
-    return st;
 }

@@ -1,6 +1,5 @@
 /*
- * ipc_mem.c - shared device buffers and the direct round's stream pieces
- * (ipc_mem.h).
+ * ipc_mem.c - device buffers shared through CUDA IPC (ipc_mem.h).
  */
 #include "cuda/ipc_mem.h"
 #include "util/log.h"
@@ -9,9 +8,6 @@
 #include <string.h>
 
 #ifdef WEFT_HAVE_CUDA
-#include "cuda/cuda_reduce.h"
-#include "cuda/device/wait.h"
-
 #include <cuda_runtime_api.h>
 
 static weft_status_t cuda_fail(cudaError_t err, const char *what)
@@ -158,59 +154,6 @@ void weft__cuda_ipc_close(int device, void *ptr)
     cudaGetLastError();
 }
 
-/* The pieces after the first barrier. */
-static weft_status_t queue_rest(const weft__cuda_direct_round_t *r, cudaStream_t s)
-{
-    /* Guarded: after a failed barrier the stream goes on, and the copy
-     * must not overwrite what peers may still read (guarded.cu). */
-    weft_status_t st = WEFT_OK;
-    if (r->bytes > 0 && r->mine != r->in)
-        st = weft__cuda_guarded_copy(r->mine, r->in, r->bytes,
-                                     (const volatile uint32_t *)r->flag_a_dev, s);
-    if (st != WEFT_OK)
-        return st;
-    const char *what = "handing the round to the proxy (cudaLaunchHostFunc)";
-    cudaError_t err = cudaLaunchHostFunc(s, r->ready_b, r->arg);
-    if (err == cudaSuccess) {
-        what = "launching the wait for the proxy";
-        err = weft__cuda_launch_wait((const volatile uint32_t *)r->flag_b_dev,
-                                     (const volatile uint32_t *)r->heartbeat_dev,
-                                     (volatile uint32_t *)r->gave_up_b_dev, r->wait_limit_ns, s);
-    }
-    if (err != cudaSuccess)
-        return cuda_fail(err, what);
-    weft_op_t op = r->op == WEFT_AVG ? WEFT_SUM : r->op;
-    /* Guarded too: a peer whose round failed may be gone. */
-    if (r->count > 0)
-        st = weft__cuda_reduce_guarded(r->out, r->srcs, r->nsrcs, r->count, r->dt, op,
-                                       (const volatile uint32_t *)r->flag_b_dev, s);
-    if (st == WEFT_OK && r->count > 0 && r->divisor > 1)
-        st = weft__cuda_divide(r->out, r->count, r->dt, r->divisor, s);
-    if (st != WEFT_OK)
-        return st;
-    err = cudaLaunchHostFunc(s, r->passed, r->arg);
-    return err == cudaSuccess ? WEFT_OK : cuda_fail(err, "ending the round (cudaLaunchHostFunc)");
-}
-
-weft_status_t weft__cuda_direct_round(int device, void *stream, const weft__cuda_direct_round_t *r)
-{
-    cudaStream_t s = (cudaStream_t)stream;
-    int old = -1;
-    cudaError_t err = enter(device, &old);
-    const char *what = "handing the round to the proxy (cudaLaunchHostFunc)";
-    if (err == cudaSuccess)
-        err = cudaLaunchHostFunc(s, r->ready_a, r->arg);
-    if (err == cudaSuccess) {
-        what = "launching the wait for the proxy";
-        err = weft__cuda_launch_wait((const volatile uint32_t *)r->flag_a_dev,
-                                     (const volatile uint32_t *)r->heartbeat_dev,
-                                     (volatile uint32_t *)r->gave_up_a_dev, r->wait_limit_ns, s);
-    }
-    weft_status_t st = err == cudaSuccess ? queue_rest(r, s) : cuda_fail(err, what);
-    leave(device, old);
-    return st;
-}
-
 #else /* built without CUDA: the direct path is never enabled */
 
 static weft_status_t no_cuda(const char *what)
@@ -242,12 +185,6 @@ weft_status_t weft__cuda_ipc_open(int device, const weft__cuda_ipc_entry_t *entr
 void weft__cuda_ipc_close(int device, void *ptr)
 {
     (void)device, (void)ptr;
-}
-
-weft_status_t weft__cuda_direct_round(int device, void *stream, const weft__cuda_direct_round_t *r)
-{
-    (void)device, (void)stream, (void)r;
-    return no_cuda("a direct all-reduce");
 }
 
 #endif

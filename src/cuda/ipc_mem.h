@@ -1,7 +1,7 @@
 /*
  * ipc_mem.h - device memory that the ranks of a node share through CUDA
- * IPC, and the stream pieces of a round of the direct (one-shot) path
- * (core/proxy_direct.c).
+ * IPC, for the direct path of device all-reduce (core/direct.h; its
+ * rounds on a stream are cuda/direct_round.h).
  *
  * A rank allocates one buffer on its GPU and exports it: the handle, with
  * the GPU's UUID, goes to its peers in the framed message of ipc_wire.h.
@@ -38,39 +38,5 @@ weft_status_t weft__cuda_ipc_open(int device, const weft__cuda_ipc_entry_t *entr
                                   int same_process, void *owner_ptr, void **ptr_p,
                                   int *opened_p);
 void weft__cuda_ipc_close(int device, void *ptr);
-
-/* One round of the direct all-reduce on a stream, in order:
- *   ready_a          a host function: the stream reached the round
- *   wait flag_a      the proxy's first barrier: every rank's earlier
- *                    rounds are done reading, so the shared buffers are
- *                    free
- *   copy             `in` (bytes) into this rank's shared buffer
- *   ready_b          the input is in place
- *   wait flag_b      the second barrier: every rank's input is in place
- *   reduce           out = srcs[0] op ... op srcs[n-1] (the shared
- *                    buffers, in rank order), then / divisor if > 1
- *   passed           a host function: the stream is past the round
- * Host functions must not block or call CUDA (stream.h). */
-typedef struct {
-    void (*ready_a)(void *arg), (*ready_b)(void *arg), (*passed)(void *arg);
-    void *arg;
-    const void *flag_a_dev, *flag_b_dev; /* mapped words, set by the proxy */
-    void *gave_up_a_dev, *gave_up_b_dev; /* set by a wait at its deadline */
-    const void *heartbeat_dev;
-    uint64_t wait_limit_ns;
-    const void *in;
-    void *mine; /* this rank's shared buffer */
-    size_t bytes;
-    void *out;
-    const void *const *srcs;
-    int nsrcs;
-    size_t count;
-    weft_datatype_t dt;
-    weft_op_t op; /* AVG is reduced as SUM and divided */
-    uint32_t divisor;
-} weft__cuda_direct_round_t;
-
-/* Queues the round on stream.  On failure part of it may be queued. */
-weft_status_t weft__cuda_direct_round(int device, void *stream, const weft__cuda_direct_round_t *r);
 
 #endif

@@ -104,6 +104,10 @@ static const cfg_row_t table[WEFT_CFG_COUNT] = {
     [WEFT_CFG_CUDA_IPC_BYTES] = {"CUDA_IPC_BYTES", CFG_INT, "32M",
                                  "GPU memory each rank shares for WEFT_CUDA_IPC; larger calls "
                                  "run in pieces of this size"},
+    [WEFT_CFG_CUDA_IPC_ONESHOT_MAX_BYTES] = {"CUDA_IPC_ONESHOT_MAX_BYTES", CFG_INT, "256K",
+                                             "WEFT_CUDA_IPC: all-reduces up to this size are "
+                                             "one-shot (each rank reads every buffer), larger "
+                                             "ones two-shot; every rank must set it alike"},
     [WEFT_CFG_STAGE_PIECE_BYTES] = {"STAGE_PIECE_BYTES", CFG_INT, "4M",
                                     "device all-reduce, broadcast and reduce staged through host "
                                     "memory move in pieces of this size, so that copying one "

@@ -217,9 +217,10 @@ static void check_path(rank_t *rk)
     if (rk->on_host || ipc == NULL || strcmp(ipc, "1") != 0 || rk->n < 2 || rk->n > 8)
         return;
     const char *algo = weft_comm_last_algo(rk->comm);
-    if (algo == NULL || strcmp(algo, "oneshot_cuda_ipc") != 0) {
+    if (algo == NULL ||
+        (strcmp(algo, "oneshot_cuda_ipc") != 0 && strcmp(algo, "twoshot_cuda_ipc") != 0)) {
         rk->failures++;
-        fail(rk, "WEFT_CUDA_IPC=1: the all-reduce ran %s, not the direct path (oneshot_cuda_ipc)",
+        fail(rk, "WEFT_CUDA_IPC=1: the all-reduce ran %s, not the direct path (*_cuda_ipc)",
              algo != NULL ? algo : "(none)");
     }
 }
