@@ -10,25 +10,21 @@
  * out of place; which algorithm runs inside is the MPI library's choice (for
  * OpenMPI, the tuned collective component's decision rules), so the algo
  * column only says "mpi". Every integer and floating type that MPI names is
- * measured; float16 is not, since MPI has no half type. The harness (bench.c)
- * does the rest, identically for gloo-perf.
+ * measured; float16 is not, since MPI has no half type (the MPI names of
+ * the types and ops are mpi_perf_types.c). The harness (bench.c) does the
+ * rest, identically for gloo-perf.
  */
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <mpi.h>
-
-#include "bench.h"
+#include "mpi_perf.h"
 
 typedef struct {
     bench_coll_t coll;
     MPI_Comm comm;
 } mpi_bench_t;
-
-static MPI_Datatype mpi_bench_dtype(bench_type_t type);
-static MPI_Op mpi_bench_op(bench_op_t op);
 
 static int mpi_bench_error(const char *what, int rc)
 {
@@ -107,47 +103,6 @@ static int mpi_bench_sum_u64(void *ctx, uint64_t *value)
     int rc = MPI_Allreduce(MPI_IN_PLACE, value, 1, MPI_UINT64_T, MPI_SUM, m->comm);
 
     return rc == MPI_SUCCESS ? 0 : mpi_bench_error("MPI_Allreduce (#wrong)", rc);
-}
-
-/* The MPI names of the harness's types and ops; MPI_DATATYPE_NULL where MPI
- * has none. */
-static MPI_Datatype mpi_bench_dtype(bench_type_t type)
-{
-    switch (type) {
-    case BENCH_INT8:
-        return MPI_INT8_T;
-    case BENCH_UINT8:
-        return MPI_UINT8_T;
-    case BENCH_INT32:
-        return MPI_INT32_T;
-    case BENCH_UINT32:
-        return MPI_UINT32_T;
-    case BENCH_INT64:
-        return MPI_INT64_T;
-    case BENCH_UINT64:
-        return MPI_UINT64_T;
-    case BENCH_FLOAT32:
-        return MPI_FLOAT;
-    case BENCH_FLOAT64:
-        return MPI_DOUBLE;
-    default:
-        return MPI_DATATYPE_NULL;
-    }
-}
-
-static MPI_Op mpi_bench_op(bench_op_t op)
-{
-    switch (op) {
-    case BENCH_PROD:
-        return MPI_PROD;
-    case BENCH_MIN:
-        return MPI_MIN;
-    case BENCH_MAX:
-        return MPI_MAX;
-    case BENCH_SUM:
-    default:
-        return MPI_SUM;
-    }
 }
 
 /* MPI has no float16/bfloat16 type, no average op; sendrecv and in-place
