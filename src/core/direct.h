@@ -54,6 +54,7 @@ typedef struct weft_op_desc weft_op_desc_t;
 
 typedef struct weft_direct {
     size_t bytes;     /* each rank's shared buffer */
+    uint64_t oneshot_max; /* WEFT_CUDA_IPC_ONESHOT_MAX_BYTES, agreed at setup */
     void *mine;       /* this rank's, on its GPU */
     void **peer;      /* every rank's, as this GPU addresses it (peer[rank] = mine) */
     uint8_t *opened;  /* peer[r] came from cudaIpcOpenMemHandle */
@@ -107,9 +108,9 @@ void weft__direct_end(struct weft_comm *comm, int abort);
  * the direct path. */
 int weft__direct_takes(const weft_op_desc_t *ops, int n);
 
-/* 1 if a call of call_bytes runs two-shot rounds (above
- * WEFT_CUDA_IPC_ONESHOT_MAX_BYTES), else one-shot. */
-int weft__direct_twoshot(uint64_t call_bytes);
+/* 1 if a call of call_bytes runs two-shot rounds (above d->oneshot_max),
+ * else one-shot. */
+int weft__direct_twoshot(const weft_direct_t *d, uint64_t call_bytes);
 
 /* Issues the call's rounds on stream. */
 weft_status_t weft__direct_submit(struct weft_stream_calls *sc, const weft_op_desc_t *op,

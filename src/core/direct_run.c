@@ -118,12 +118,19 @@ static void ready_2(void *arg)
 static void passed(void *arg)
 {
     direct_round_t *r = arg;
-    int n = r->nbarriers, gave_up[WEFT_DIRECT_MAX_BARRIERS];
+    int n = r->nbarriers, gave_up[WEFT_DIRECT_MAX_BARRIERS], any = 0;
     weft_proxy_op_t *op[WEFT_DIRECT_MAX_BARRIERS];
     for (int k = 0; k < n; k++) {
         op[k] = r->op[k];
         gave_up[k] = header(r->flags[k])->gave_up != 0;
+        any |= gave_up[k];
     }
+    /* Before the count moves: the next round's barrier 0 must not be
+     * joined after a round whose output is undefined. */
+    if (any)
+        weft__proxy_fail(r->sc->proxy, WEFT_ERR_TIMEOUT,
+                         "weft_allreduce (direct path): the GPU stopped waiting for a barrier; "
+                         "the output is undefined");
     atomic_fetch_add(&r->sc->comm->direct->passed, 1);
     for (int k = 0; k < n; k++) /* r may be gone after the last */
         weft__proxy_op_passed(op[k], gave_up[k]);
@@ -187,15 +194,21 @@ weft_status_t weft__direct_issue(weft_stream_calls_t *sc, int nbarriers, const c
                                &header(r->flags[k])->flag, fn};
         st = weft__proxy_issue(sc->proxy, &w, &r->op[k]);
     }
-    if (st != WEFT_OK) { /* barriers 0..k-2 are issued: their stream never comes */
-        char why[1024];
-        snprintf(why, sizeof(why), "%s", weft_last_error());
-        for (int j = 0; j < k - 1; j++)
-            weft__proxy_op_cancel(r->op[j], st, why);
-        for (int j = k - 1; j < nbarriers; j++)
+    if (st != WEFT_OK) {
+        /* Barriers 0..k-2 are issued, and nothing of the round is on a
+         * stream: the proxy fails them at once, and they are released as
+         * if their stream had passed them. */
+        int issued = k - 1;
+        weft__proxy_fail(sc->proxy, st, weft_last_error());
+        for (int j = issued; j < nbarriers; j++)
             weft__stage_put(sc, r->flags[j]);
-        if (k == 1)
-            free(r); /* nothing was issued */
+        if (issued == 0) {
+            free(r);
+            return st;
+        }
+        atomic_store(&r->refs, issued);
+        for (int j = 0; j < issued; j++) /* r may be gone after the last */
+            weft__proxy_op_passed(r->op[j], 0);
         return st;
     }
     sc->comm->direct->rounds++;

@@ -146,7 +146,10 @@ weft_status_t weft__direct_setup(struct weft_comm *comm, uint64_t deadline)
         return WEFT_OK;
     weft_direct_t *d = calloc(1, sizeof(*d));
     weft_direct_record_t mine, *all = calloc((size_t)n, sizeof(*all));
-    uint32_t ok = 0, *oks = calloc((size_t)n, sizeof(*oks));
+    /* The second exchange: whether each rank opened every buffer, and
+     * its one-shot limit -- ranks that split the same call differently
+     * would run different barriers and drift apart silently. */
+    uint64_t ok[2] = {0, 0}, *oks = calloc((size_t)n, sizeof(ok));
     if (d != NULL) {
         d->peer = calloc((size_t)n, sizeof(*d->peer));
         d->opened = calloc((size_t)n, 1);
@@ -159,16 +162,25 @@ weft_status_t weft__direct_setup(struct weft_comm *comm, uint64_t deadline)
         return weft__error(WEFT_ERR_NO_MEMORY, "the direct path's tables for %d ranks", n);
     }
     d->bytes = shared_bytes();
+    d->oneshot_max = (uint64_t)weft__config_int(WEFT_CFG_CUDA_IPC_ONESHOT_MAX_BYTES);
     share_mine(comm, d, &mine);
     /* Every rank makes both exchanges, whatever failed before them. */
     weft_status_t st = weft__bootstrap_allgather(comm->bs, &mine, all, sizeof(mine), deadline);
     if (st == WEFT_OK && mine.ok)
-        ok = (uint32_t)open_peers(comm, d, all);
+        ok[0] = (uint64_t)open_peers(comm, d, all);
+    ok[1] = d->oneshot_max;
     if (st == WEFT_OK)
-        st = weft__bootstrap_allgather(comm->bs, &ok, oks, sizeof(ok), deadline);
+        st = weft__bootstrap_allgather(comm->bs, ok, oks, sizeof(ok), deadline);
     int every = st == WEFT_OK;
-    for (int r = 0; every && r < n; r++)
-        every = oks[r] == 1;
+    for (int r = 0; every && r < n; r++) {
+        every = oks[2 * r] == 1;
+        if (every && oks[2 * r + 1] != d->oneshot_max) {
+            WEFT_INFO("the direct path stays off: rank %d's WEFT_CUDA_IPC_ONESHOT_MAX_BYTES is "
+                      "%llu, this rank's %llu", r, (unsigned long long)oks[2 * r + 1],
+                      (unsigned long long)d->oneshot_max);
+            every = 0;
+        }
+    }
     free(all);
     free(oks);
     if (!every) {

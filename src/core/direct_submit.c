@@ -4,7 +4,7 @@
  *
  * A call of more bytes than the shared buffers goes in rounds of at most
  * their size.  Each round is one-shot or two-shot, by the call's size
- * (WEFT_CUDA_IPC_ONESHOT_MAX_BYTES, the same on every rank):
+ * (WEFT_CUDA_IPC_ONESHOT_MAX_BYTES, agreed by every rank at setup):
  *   one-shot   every rank reduces all n buffers, in rank order, into its
  *              output: n reads of the vector per rank, two barriers;
  *   two-shot   rank r reduces block r of all n buffers in place into its
@@ -18,7 +18,6 @@
 #include "core/comm.h"
 #include "core/direct_internal.h"
 #include "reduce/reduce.h"
-#include "util/config.h"
 #include "util/log.h"
 
 #include <stdint.h>
@@ -30,9 +29,9 @@ int weft__direct_takes(const weft_op_desc_t *ops, int n)
            ops[0].comm->direct != NULL;
 }
 
-int weft__direct_twoshot(uint64_t call_bytes)
+int weft__direct_twoshot(const weft_direct_t *d, uint64_t call_bytes)
 {
-    return call_bytes > (uint64_t)weft__config_int(WEFT_CFG_CUDA_IPC_ONESHOT_MAX_BYTES);
+    return call_bytes > d->oneshot_max;
 }
 
 /* What round [off, off + count) of the call computes, into q. */
@@ -94,7 +93,7 @@ weft_status_t weft__direct_submit(weft_stream_calls_t *sc, const weft_op_desc_t 
 {
     size_t es = weft__dtype_size(op->args.dt);
     uint64_t per = sc->comm->direct->bytes / es, total = op->args.count, off = 0;
-    int twoshot = weft__direct_twoshot(total * es);
+    int twoshot = weft__direct_twoshot(sc->comm->direct, total * es);
     weft_status_t st = WEFT_OK;
     /* The kernels write the output in elements (the copies take any
      * alignment).  Refused before anything is issued: the peers then

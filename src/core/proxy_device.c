@@ -226,7 +226,10 @@ static void cancel_from(device_call_t **calls, uint64_t from, uint64_t n, weft_s
 
 /* A call in n pieces: every piece's copy in and hand-over first, then
  * every wait and copy out, so that the copies of later pieces run while
- * the proxy moves earlier ones. */
+ * the proxy moves earlier ones.  If a piece cannot be handed over, the
+ * proxy is failed and the pieces already handed over still get their
+ * waits: they complete as failed and their streams pass them, so that
+ * nothing is held for ever. */
 static weft_status_t submit_pieces(weft_stream_calls_t *sc, const weft_op_desc_t *op, uint64_t n,
                                    void *stream, const char *fn)
 {
@@ -234,22 +237,26 @@ static weft_status_t submit_pieces(weft_stream_calls_t *sc, const weft_op_desc_t
     if (calls == NULL)
         return weft__error(WEFT_ERR_NO_MEMORY, "%s: %llu pieces", fn, (unsigned long long)n);
     weft_status_t st = WEFT_OK;
-    uint64_t k = 0;
-    for (; k < n && st == WEFT_OK; k++) {
+    uint64_t handed = 0;
+    for (uint64_t k = 0; k < n && st == WEFT_OK; k++) {
         weft_op_desc_t piece;
         weft__stage_piece(op, piece_bytes(), k, &piece);
         st = stage_call(sc, &piece, 1, stream, fn, &calls[k]);
+        if (st == WEFT_OK && (st = weft__cuda_host_fn(sc->comm->device, stream, stream_ready,
+                                                      calls[k])) != WEFT_OK)
+            cancel_from(calls, k, k + 1, st); /* its copy in is queued: keep it all */
         if (st == WEFT_OK)
-            st = weft__cuda_host_fn(sc->comm->device, stream, stream_ready, calls[k]);
+            handed = k + 1;
     }
-    if (st != WEFT_OK) {
+    if (st != WEFT_OK) /* peers make the pieces this rank skips (the first error stays) */
         weft__proxy_fail(sc->proxy, st, weft_last_error());
-        cancel_from(calls, 0, k, st);
-    }
-    for (k = 0; k < n && st == WEFT_OK; k++) {
-        st = queue_wait(sc, calls[k], stream, 0); /* calls[k] may be gone once it returns */
-        if (st != WEFT_OK)
-            cancel_from(calls, k + 1, n, st);
+    for (uint64_t k = 0; k < handed; k++) {
+        weft_status_t w = queue_wait(sc, calls[k], stream, 0); /* calls[k] may be gone after */
+        if (w != WEFT_OK) {
+            cancel_from(calls, k + 1, handed, w);
+            st = st != WEFT_OK ? st : w;
+            break;
+        }
     }
     free(calls);
     return st;

@@ -35,7 +35,10 @@ static weft_stage_t *take_free(weft_stream_calls_t *sc, size_t bytes)
 {
     weft_stage_t *best = NULL;
     for (weft_stage_t *st = sc->stages; st != NULL; st = st->next) {
-        if (!st->in_use && !st->poisoned && st->capacity >= bytes &&
+        /* A flag word (0 bytes) takes only a buffer of no data, so that it
+         * never holds a data buffer another call would need. */
+        int fits = bytes == 0 ? st->capacity == 0 : st->capacity >= bytes;
+        if (!st->in_use && !st->poisoned && fits &&
             (best == NULL || st->capacity < best->capacity))
             best = st;
     }

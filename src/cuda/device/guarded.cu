@@ -8,8 +8,9 @@
  * on; a plain copy would then overwrite the buffer while a peer may still
  * be reducing an earlier round from it.  Each block reads the flag once
  * (a volatile load of mapped host memory) and copies nothing unless it
- * is 1 (done).  16-byte vectors where both pointers and the size allow,
- * bytes otherwise; a grid-stride loop.
+ * is 1 (done).  16-byte vectors where the two pointers are equally far
+ * from a 16-byte boundary (bytes before and after), bytes otherwise; a
+ * grid-stride loop, the grid sized by the caller (reduce.c).
  */
 #include "cuda/device/launch.h"
 
@@ -27,15 +28,23 @@ __global__ void __launch_bounds__(GUARDED_COPY_THREADS)
         return;
     const size_t threads = (size_t)gridDim.x * blockDim.x;
     const size_t tid = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
-    if ((((uintptr_t)dst | (uintptr_t)src | bytes) & 15) == 0) {
-        uint4 *d = (uint4 *)dst;
-        const uint4 *s = (const uint4 *)src;
-        for (size_t i = tid; i < bytes / 16; i += threads)
-            d[i] = s[i];
-    } else {
-        for (size_t i = tid; i < bytes; i += threads)
-            dst[i] = src[i];
+    /* Pointers equally far from a 16-byte boundary: bytes up to it, then
+     * vectors, then the tail.  Otherwise bytes throughout. */
+    size_t head = bytes, nvec = 0;
+    if ((((uintptr_t)dst ^ (uintptr_t)src) & 15) == 0) {
+        head = (16 - ((uintptr_t)dst & 15)) & 15;
+        head = head < bytes ? head : bytes;
+        nvec = (bytes - head) / 16;
     }
+    const size_t tail = head + nvec * 16;
+    for (size_t i = tid; i < head; i += threads)
+        dst[i] = src[i];
+    uint4 *d = (uint4 *)(dst + head);
+    const uint4 *s = (const uint4 *)(src + head);
+    for (size_t i = tid; i < nvec; i += threads)
+        d[i] = s[i];
+    for (size_t i = tail + tid; i < bytes; i += threads)
+        dst[i] = src[i];
 }
 
 extern "C" cudaError_t weft__cuda_launch_guarded_copy(void *dst, const void *src, size_t bytes,

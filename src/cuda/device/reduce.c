@@ -133,7 +133,11 @@ weft_status_t weft__cuda_guarded_copy(void *dst, const void *src, size_t bytes,
         return weft__error(WEFT_ERR_INVALID_ARGUMENT,
                            "weft__cuda_guarded_copy: dst %p, src %p, guard %p", dst, src,
                            (const void *)guard);
-    unsigned blocks = weft__cuda_grid_blocks((bytes + 15) / 16, current_sm_count());
+    /* 256-thread blocks (guarded.cu), one 16-byte vector per thread per
+     * round, up to 8 blocks per multiprocessor. */
+    int sms = current_sm_count();
+    size_t want = (bytes / 16 + 255) / 256, most = (size_t)(sms > 0 ? sms : 132) * 8;
+    unsigned blocks = (unsigned)(want < 1 ? 1 : want < most ? want : most);
     cudaError_t err = weft__cuda_launch_guarded_copy(dst, src, bytes, guard, blocks, stream);
     if (err != cudaSuccess) {
         cudaGetLastError();
