@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-void enqueue(weft_treq_t **head, weft_treq_t **tail, weft_treq_t *req)
+void weft__shm_enqueue(weft_treq_t **head, weft_treq_t **tail, weft_treq_t *req)
 {
     req->next = NULL;
     if (*tail != NULL)
@@ -27,7 +27,7 @@ void enqueue(weft_treq_t **head, weft_treq_t **tail, weft_treq_t *req)
     *tail = req;
 }
 
-weft_treq_t *dequeue(weft_treq_t **head, weft_treq_t **tail)
+weft_treq_t *weft__shm_dequeue(weft_treq_t **head, weft_treq_t **tail)
 {
     weft_treq_t *req = *head;
     *head = req->next;
@@ -38,26 +38,26 @@ weft_treq_t *dequeue(weft_treq_t **head, weft_treq_t **tail)
 
 /* Fails every request with the peer; `notice`, when the peer reported
  * its failure, goes with each (transport.h). */
-void fail_peer_notice(shm_peer_t *pe, weft_status_t st, const weft_fail_notice_t *notice)
+void weft__shm_fail_peer_notice(shm_peer_t *pe, weft_status_t st, const weft_fail_notice_t *notice)
 {
     pe->broken = 1;
     pe->send_cursor = NULL;
     while (pe->sendq != NULL) {
-        weft_treq_t *req = dequeue(&pe->sendq, &pe->sendq_tail);
-        revoke_single_copy(pe, req);
+        weft_treq_t *req = weft__shm_dequeue(&pe->sendq, &pe->sendq_tail);
+        weft__shm_revoke_single_copy(pe, req);
         req->notice = notice;
         weft__treq_finish(req, st);
     }
     while (pe->recvq != NULL) {
-        weft_treq_t *req = dequeue(&pe->recvq, &pe->recvq_tail);
+        weft_treq_t *req = weft__shm_dequeue(&pe->recvq, &pe->recvq_tail);
         req->notice = notice;
         weft__treq_finish(req, st);
     }
 }
 
-void fail_peer(shm_peer_t *pe, weft_status_t st)
+void weft__shm_fail_peer(shm_peer_t *pe, weft_status_t st)
 {
-    fail_peer_notice(pe, st, NULL);
+    weft__shm_fail_peer_notice(pe, st, NULL);
 }
 
 static weft_status_t shm_progress(weft_transport_t *tp, int *progressed_p)
@@ -67,12 +67,12 @@ static weft_status_t shm_progress(weft_transport_t *tp, int *progressed_p)
     for (int i = 0; i < t->nserved; i++) {
         int p = t->served[i];
         if (t->peers[p].sendq != NULL)
-            moved |= send_progress(t, &t->peers[p]);
+            moved |= weft__shm_send_progress(t, &t->peers[p]);
         if (t->peers[p].recvq != NULL)
-            moved |= recv_progress(t, p);
+            moved |= weft__shm_recv_progress(t, p);
     }
     if (!moved)
-        check_liveness(t);
+        weft__shm_check_liveness(t);
     *progressed_p = moved;
     return WEFT_OK;
 }
@@ -102,12 +102,12 @@ static weft_status_t post(shm_t *t, int peer, weft_treq_t *req, int is_send)
     if (pe->broken)
         return weft__error(WEFT_ERR_REMOTE, "shm: the channel with rank %d failed earlier", peer);
     if (is_send) {
-        enqueue(&pe->sendq, &pe->sendq_tail, req);
+        weft__shm_enqueue(&pe->sendq, &pe->sendq_tail, req);
         if (pe->send_cursor == NULL)
             pe->send_cursor = req;
     }
     else
-        enqueue(&pe->recvq, &pe->recvq_tail, req);
+        weft__shm_enqueue(&pe->recvq, &pe->recvq_tail, req);
     return WEFT_OK;
 }
 
@@ -127,7 +127,7 @@ static void shm_cancel_all(weft_transport_t *tp, weft_status_t status)
     for (int i = 0; i < t->nserved; i++) {
         shm_peer_t *pe = &t->peers[t->served[i]];
         if (pe->sendq != NULL || pe->recvq != NULL)
-            fail_peer(pe, status);
+            weft__shm_fail_peer(pe, status);
     }
 }
 
@@ -191,9 +191,9 @@ const weft_transport_ops_t weft__shm_ops = {
     .progress = shm_progress,
     .wait_fds = shm_wait_fds,
     .cancel_all = shm_cancel_all,
-    .shutdown = shm_shutdown,
+    .shutdown = weft__shm_shutdown,
     .counters = shm_counters,
-    .announce = shm_announce,
-    .peer_announced = shm_peer_announced,
+    .announce = weft__shm_announce,
+    .peer_announced = weft__shm_peer_announced,
     .destroy = shm_destroy,
 };

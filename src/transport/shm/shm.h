@@ -162,25 +162,25 @@ static inline shm_sc_desc_t *shm_sc_desc(shm_slot_hdr_t *h)
 
 /* shm.c: the request queues, and failing every request with a peer
  * (`notice`, when the peer reported its failure, goes with each). */
-void enqueue(weft_treq_t **head, weft_treq_t **tail, weft_treq_t *req);
-weft_treq_t *dequeue(weft_treq_t **head, weft_treq_t **tail);
-void fail_peer_notice(shm_peer_t *pe, weft_status_t st, const weft_fail_notice_t *notice);
-void fail_peer(shm_peer_t *pe, weft_status_t st);
+void weft__shm_enqueue(weft_treq_t **head, weft_treq_t **tail, weft_treq_t *req);
+weft_treq_t *weft__shm_dequeue(weft_treq_t **head, weft_treq_t **tail);
+void weft__shm_fail_peer_notice(shm_peer_t *pe, weft_status_t st, const weft_fail_notice_t *notice);
+void weft__shm_fail_peer(shm_peer_t *pe, weft_status_t st);
 
 /* shm_send.c: publishes queued sends and completes them (1 if anything
  * moved); a single-copy send is revoked, or its read waited for, before it
  * may fail. */
-int send_progress(shm_t *t, shm_peer_t *pe);
-void revoke_single_copy(shm_peer_t *pe, weft_treq_t *req);
+int weft__shm_send_progress(shm_t *t, shm_peer_t *pe);
+void weft__shm_revoke_single_copy(shm_peer_t *pe, weft_treq_t *req);
 
 /* shm_recv.c: consumes the slots peer p has published (1 if anything moved). */
-int recv_progress(shm_t *t, int p);
+int weft__shm_recv_progress(shm_t *t, int p);
 
 /* shm_liveness.c: failure flags, liveness and announcements. */
-void check_liveness(shm_t *t);
-void shm_shutdown(weft_transport_t *tp, const weft_fail_notice_t *why);
-void shm_announce(weft_transport_t *tp, uint64_t seq);
-int shm_peer_announced(weft_transport_t *tp, int peer, uint64_t *seq_p);
+void weft__shm_check_liveness(shm_t *t);
+void weft__shm_shutdown(weft_transport_t *tp, const weft_fail_notice_t *why);
+void weft__shm_announce(weft_transport_t *tp, uint64_t seq);
+int weft__shm_peer_announced(weft_transport_t *tp, int peer, uint64_t *seq_p);
 
 /* shm_setup.c */
 weft_status_t weft__shm_setup(shm_t *t, const weft_tctx_t *ctx);

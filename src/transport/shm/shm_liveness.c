@@ -4,7 +4,7 @@
  *
  * While a rank waits it looks at the failure flag of each peer it waits
  * on: a peer that failed says why in its segment (written once by
- * shm_shutdown), and the requests with it fail with that notice.  A local
+ * weft__shm_shutdown), and the requests with it fail with that notice.  A local
  * peer in another process is also checked for liveness every 100 ms; a
  * dead one fails its requests with WEFT_ERR_REMOTE instead of leaving them
  * to the timeout.  Each rank also announces the collective it has entered,
@@ -36,12 +36,14 @@ static void learn_failure(shm_t *t, shm_peer_t *pe, int p)
         /* Copied first, then checked: the copy is what is used. */
         memcpy(pe->notice, &h->notice, sizeof(*pe->notice));
         if (weft__notice_sanitize(pe->notice, t->nranks) == 0) {
-            fail_peer_notice(pe, weft__notice_status(pe->notice), pe->notice);
+            weft__shm_fail_peer_notice(pe, weft__notice_status(pe->notice), pe->notice);
             return;
         }
     }
-    fail_peer(pe, weft__error(WEFT_ERR_REMOTE, "rank %d: local peer rank %d reported a failure "
-                              "(error or abort on its side)", t->rank, p));
+    weft__shm_fail_peer(pe, weft__error(WEFT_ERR_REMOTE,
+                                        "rank %d: local peer rank %d reported a failure "
+                                        "(error or abort on its side)",
+                                        t->rank, p));
 }
 
 /* Looks, while this rank waits, for local peers that failed.  Idle rounds
@@ -51,7 +53,7 @@ static void learn_failure(shm_t *t, shm_peer_t *pe, int p)
  * see its data does not scan its peers first.  Whether a peer's process
  * still exists takes kill(pid, 0), a system call: every 100 ms, the clock
  * read every 1024th idle round. */
-void check_liveness(shm_t *t)
+void weft__shm_check_liveness(shm_t *t)
 {
     uint32_t round = ++t->idle_rounds;
     for (int i = 0; i < t->nserved && (round & 15) == 0; i++) {
@@ -72,8 +74,10 @@ void check_liveness(shm_t *t)
         if (pe->sendq == NULL && pe->recvq == NULL)
             continue;
         if (!pe->same_process && kill(pe->pid, 0) != 0 && errno == ESRCH)
-            fail_peer(pe, weft__error(WEFT_ERR_REMOTE, "rank %d: local peer rank %d (pid %d) "
-                                      "has exited", t->rank, t->served[i], (int)pe->pid));
+            weft__shm_fail_peer(pe, weft__error(WEFT_ERR_REMOTE,
+                                                "rank %d: local peer rank %d (pid %d) "
+                                                "has exited",
+                                                t->rank, t->served[i], (int)pe->pid));
     }
 }
 
@@ -81,7 +85,7 @@ void check_liveness(shm_t *t)
 /* The notice is written before the flag is raised (release): a peer that
  * sees the flag (acquire) sees the whole notice.  Written once, so that a
  * peer never reads it while it changes. */
-void shm_shutdown(weft_transport_t *tp, const weft_fail_notice_t *why)
+void weft__shm_shutdown(weft_transport_t *tp, const weft_fail_notice_t *why)
 {
     shm_t *t = (shm_t *)tp;
     if (t->seg == NULL || t->told)
@@ -93,14 +97,14 @@ void shm_shutdown(weft_transport_t *tp, const weft_fail_notice_t *why)
     atomic_store_explicit(&h->failed, 1, memory_order_release);
 }
 
-void shm_announce(weft_transport_t *tp, uint64_t seq)
+void weft__shm_announce(weft_transport_t *tp, uint64_t seq)
 {
     shm_t *t = (shm_t *)tp;
     if (t->seg != NULL)
         atomic_store_explicit(&((shm_seg_hdr_t *)t->seg)->announced, seq, memory_order_relaxed);
 }
 
-int shm_peer_announced(weft_transport_t *tp, int peer, uint64_t *seq_p)
+int weft__shm_peer_announced(weft_transport_t *tp, int peer, uint64_t *seq_p)
 {
     shm_t *t = (shm_t *)tp;
     const shm_seg_hdr_t *h = t->peers[peer].peer_seg;

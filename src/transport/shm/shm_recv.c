@@ -69,7 +69,7 @@ static weft_status_t size_mismatch(shm_t *t, int p, const weft_treq_t *req, uint
                        "datatype or order", t->rank, (unsigned long long)got, p, req->bytes);
 }
 
-int recv_progress(shm_t *t, int p)
+int weft__shm_recv_progress(shm_t *t, int p)
 {
     shm_peer_t *pe = &t->peers[p];
     shm_chan_t *c = pe->in;
@@ -84,12 +84,14 @@ int recv_progress(shm_t *t, int p)
          * before any byte lands, whatever the sizes. */
         req->peer_sig = h->sig;
         if (req->sig != NULL && !weft__sig_agree(req->sig, &h->sig)) {
-            fail_peer(pe, weft__error(WEFT_ERR_INVALID_USAGE, "rank %d: the message from rank "
-                                      "%d belongs to a different call", t->rank, p));
+            weft__shm_fail_peer(pe, weft__error(WEFT_ERR_INVALID_USAGE,
+                                                "rank %d: the message from rank "
+                                                "%d belongs to a different call",
+                                                t->rank, p));
             return 1;
         }
         if (h->msg_bytes != req->bytes) {
-            fail_peer(pe, size_mismatch(t, p, req, h->msg_bytes));
+            weft__shm_fail_peer(pe, size_mismatch(t, p, req, h->msg_bytes));
             return 1;
         }
         weft_status_t st = WEFT_OK;
@@ -103,8 +105,10 @@ int recv_progress(shm_t *t, int p)
                 st = single_copy_read(t, pe, req, d->src);
                 atomic_fetch_add_explicit(&c->rndv_done, 1, memory_order_release);
             } else {
-                fail_peer(pe, weft__error(WEFT_ERR_REMOTE, "rank %d: rank %d withdrew its "
-                                          "message (it failed or timed out)", t->rank, p));
+                weft__shm_fail_peer(pe, weft__error(WEFT_ERR_REMOTE,
+                                                    "rank %d: rank %d withdrew its "
+                                                    "message (it failed or timed out)",
+                                                    t->rank, p));
                 atomic_store_explicit(&c->tail, ++tail, memory_order_release);
                 return 1;
             }
@@ -114,12 +118,13 @@ int recv_progress(shm_t *t, int p)
         atomic_store_explicit(&c->tail, ++tail, memory_order_release);
         moved = 1;
         if (st != WEFT_OK) {
-            fail_peer(pe, weft__error(st, "rank %d: reading rank %d's buffer failed", t->rank, p));
+            weft__shm_fail_peer(
+                pe, weft__error(st, "rank %d: reading rank %d's buffer failed", t->rank, p));
             return 1;
         }
         if (req->done_bytes >= req->bytes) {
             t->counters.recv += req->bytes;
-            weft__treq_finish(dequeue(&pe->recvq, &pe->recvq_tail), WEFT_OK);
+            weft__treq_finish(weft__shm_dequeue(&pe->recvq, &pe->recvq_tail), WEFT_OK);
         }
     }
     return moved;

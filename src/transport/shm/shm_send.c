@@ -25,7 +25,7 @@ enum { MODE_EAGER = 1, MODE_SINGLE_COPY = 2 };
 /* A single-copy send that has been published must not complete (and let
  * its caller free the buffer) while the receiver may still read it: either
  * the slot is revoked before the receiver starts, or we wait for its ack. */
-void revoke_single_copy(shm_peer_t *pe, weft_treq_t *req)
+void weft__shm_revoke_single_copy(shm_peer_t *pe, weft_treq_t *req)
 {
     if (req->priv[REQ_MODE] != MODE_SINGLE_COPY || !req->priv[REQ_STARTED])
         return;
@@ -122,7 +122,7 @@ static int published(const weft_treq_t *req)
  * complete from the front: an eager message once published, a single-copy
  * one once the receiver has read it.  Several single-copy messages can be
  * in flight, so the receiver never waits for the sender to notice an ack. */
-int send_progress(shm_t *t, shm_peer_t *pe)
+int weft__shm_send_progress(shm_t *t, shm_peer_t *pe)
 {
     int moved = 0;
     while (pe->send_cursor != NULL) {
@@ -143,7 +143,7 @@ int send_progress(shm_t *t, shm_peer_t *pe)
         if (req->priv[REQ_MODE] == MODE_SINGLE_COPY && acked < req->priv[REQ_TICKET])
             break;
         t->counters.sent += req->bytes;
-        weft__treq_finish(dequeue(&pe->sendq, &pe->sendq_tail), WEFT_OK);
+        weft__treq_finish(weft__shm_dequeue(&pe->sendq, &pe->sendq_tail), WEFT_OK);
         moved = 1;
     }
     return moved;

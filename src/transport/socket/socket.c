@@ -29,14 +29,14 @@ void weft__sock_fail_peer_notice(sock_t *t, int peer, weft_status_t st,
     for (int i = 0; i < t->nconns; i++) {
         sock_conn_t *c = &pe->conn[i];
         while (c->sendq != NULL) {
-            sock_piece_t *p = piece_dequeue(&c->sendq, &c->sendq_tail);
+            sock_piece_t *p = weft__sock_piece_dequeue(&c->sendq, &c->sendq_tail);
             p->req->notice = notice;
-            piece_finished(t, p, st, 1);
+            weft__sock_piece_finished(t, p, st, 1);
         }
         while (c->recvq != NULL) {
-            sock_piece_t *p = piece_dequeue(&c->recvq, &c->recvq_tail);
+            sock_piece_t *p = weft__sock_piece_dequeue(&c->recvq, &c->recvq_tail);
             p->req->notice = notice;
-            piece_finished(t, p, st, 0);
+            weft__sock_piece_finished(t, p, st, 0);
         }
     }
 }
@@ -169,10 +169,10 @@ static weft_status_t sock_create(const weft_tctx_t *ctx, weft_transport_t **tp_p
 const weft_transport_ops_t weft__socket_ops = {
     .name = "socket",
     .create = sock_create,
-    .isend = sock_isend,
-    .irecv = sock_irecv,
-    .progress = sock_progress,
-    .wait_fds = sock_wait_fds,
+    .isend = weft__sock_isend,
+    .irecv = weft__sock_irecv,
+    .progress = weft__sock_progress,
+    .wait_fds = weft__sock_wait_fds,
     .cancel_all = sock_cancel_all,
     .shutdown = sock_shutdown,
     .counters = sock_counters,

@@ -159,18 +159,18 @@ void weft__sock_fail_peer_notice(sock_t *t, int peer, weft_status_t st,
 weft_status_t weft__sock_closed_error(sock_t *t, int peer, ssize_t n);
 
 /* socket_piece.c: pieces, their header, and posting */
-sock_piece_t *piece_dequeue(sock_piece_t **head, sock_piece_t **tail);
+sock_piece_t *weft__sock_piece_dequeue(sock_piece_t **head, sock_piece_t **tail);
 /* A piece is done: the request completes with its last piece. */
-void piece_finished(sock_t *t, sock_piece_t *p, weft_status_t st, int is_send);
-weft_status_t sock_isend(weft_transport_t *tp, int peer, weft_treq_t *req);
-weft_status_t sock_irecv(weft_transport_t *tp, int peer, weft_treq_t *req);
+void weft__sock_piece_finished(sock_t *t, sock_piece_t *p, weft_status_t st, int is_send);
+weft_status_t weft__sock_isend(weft_transport_t *tp, int peer, weft_treq_t *req);
+weft_status_t weft__sock_irecv(weft_transport_t *tp, int peer, weft_treq_t *req);
 /* Checks piece p's received header against the piece posted: the shared
  * prefix (magic, version, type), then message number, sizes and offset.
  * Non-static for the fuzzer. */
 weft_status_t weft__sock_check_piece_hdr(sock_t *t, int peer, const sock_piece_t *p);
 
 /* socket_progress.c: the send and receive paths */
-weft_status_t sock_progress(weft_transport_t *tp, int *progressed_p);
-int sock_wait_fds(weft_transport_t *tp, struct pollfd *fds, int max);
+weft_status_t weft__sock_progress(weft_transport_t *tp, int *progressed_p);
+int weft__sock_wait_fds(weft_transport_t *tp, struct pollfd *fds, int max);
 
 #endif

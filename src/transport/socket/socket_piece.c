@@ -43,7 +43,7 @@ static void piece_enqueue(sock_piece_t **head, sock_piece_t **tail, sock_piece_t
     *tail = p;
 }
 
-sock_piece_t *piece_dequeue(sock_piece_t **head, sock_piece_t **tail)
+sock_piece_t *weft__sock_piece_dequeue(sock_piece_t **head, sock_piece_t **tail)
 {
     sock_piece_t *p = *head;
     *head = p->next;
@@ -86,7 +86,7 @@ static weft_wire_sig_t unpack_piece_sig(const uint8_t *h)
 }
 
 /* A piece is done: the request completes with its last piece. */
-void piece_finished(sock_t *t, sock_piece_t *p, weft_status_t st, int is_send)
+void weft__sock_piece_finished(sock_t *t, sock_piece_t *p, weft_status_t st, int is_send)
 {
     weft_treq_t *req = p->req;
     if (st != WEFT_OK && req->status == WEFT_OK)
@@ -192,12 +192,12 @@ static weft_status_t post(sock_t *t, int peer, weft_treq_t *req, int is_send)
     return WEFT_OK;
 }
 
-weft_status_t sock_isend(weft_transport_t *tp, int peer, weft_treq_t *req)
+weft_status_t weft__sock_isend(weft_transport_t *tp, int peer, weft_treq_t *req)
 {
     return post((sock_t *)tp, peer, req, 1);
 }
 
-weft_status_t sock_irecv(weft_transport_t *tp, int peer, weft_treq_t *req)
+weft_status_t weft__sock_irecv(weft_transport_t *tp, int peer, weft_treq_t *req)
 {
     return post((sock_t *)tp, peer, req, 0);
 }

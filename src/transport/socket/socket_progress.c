@@ -54,7 +54,8 @@ static int send_conn(sock_t *t, int peer, sock_conn_t *c)
         c->send_mid = p->hdr_done < SOCK_PIECE_HDR || p->data_done < p->len;
         if (c->send_mid)
             break; /* partial write: the socket buffer is full */
-        piece_finished(t, piece_dequeue(&c->sendq, &c->sendq_tail), WEFT_OK, 1);
+        weft__sock_piece_finished(t, weft__sock_piece_dequeue(&c->sendq, &c->sendq_tail), WEFT_OK,
+                                  1);
     }
     return moved;
 }
@@ -130,12 +131,13 @@ static int recv_conn(sock_t *t, int peer, sock_conn_t *c)
             moved = 1;
             p->data_done += (size_t)n;
         }
-        piece_finished(t, piece_dequeue(&c->recvq, &c->recvq_tail), WEFT_OK, 0);
+        weft__sock_piece_finished(t, weft__sock_piece_dequeue(&c->recvq, &c->recvq_tail), WEFT_OK,
+                                  0);
     }
     return moved;
 }
 
-weft_status_t sock_progress(weft_transport_t *tp, int *progressed_p)
+weft_status_t weft__sock_progress(weft_transport_t *tp, int *progressed_p)
 {
     sock_t *t = (sock_t *)tp;
     int moved = 0;
@@ -165,7 +167,7 @@ weft_status_t sock_progress(weft_transport_t *tp, int *progressed_p)
 /* POLLIN where a piece is awaited, POLLOUT where one waits to go, and the
  * listener while peers may still connect or owe a hello.  When there are
  * more than max, -1: the caller then looks rather than sleeps. */
-int sock_wait_fds(weft_transport_t *tp, struct pollfd *fds, int max)
+int weft__sock_wait_fds(weft_transport_t *tp, struct pollfd *fds, int max)
 {
     sock_t *t = (sock_t *)tp;
     int n = 0;
