@@ -21,11 +21,9 @@
 #include "cuda/ptr.h"
 #include "cuda/stream.h"
 #include "reduce/reduce.h"
-#include "util/config.h"
 #include "util/log.h"
 
 #include <stdint.h>
-#include <string.h>
 
 static weft_status_t check_comm(weft_comm_t comm, const char *fn)
 {
@@ -126,22 +124,8 @@ static weft_status_t submit(weft_comm_t comm, const char *fn, weft_stream_t stre
                             weft_coll_t coll, size_t count, weft_datatype_t dt, weft_op_t op,
                             int root, const void *send, void *recv)
 {
-    uint64_t chunk = (uint64_t)weft__config_int(WEFT_CFG_CHUNK_BYTES) / weft__dtype_size(dt);
     weft_op_desc_t d;
-    /* The plan cache compares arguments byte for byte: padding included. */
-    memset(&d, 0, sizeof(d));
-    d.comm = comm;
-    d.args.coll = coll;
-    d.args.rank = comm->rank;
-    d.args.nranks = comm->nranks;
-    d.args.count = count;
-    d.args.dt = dt;
-    d.args.op = op;
-    d.args.root = root;
-    d.args.slice = chunk > 0 ? chunk : 1;
-    d.args.layout = &comm->layout;
-    d.sendbuf = send;
-    d.recvbuf = recv;
+    weft__op_desc_init(&d, comm, coll, count, dt, op, root, send, recv);
     /* A buffer this rank does not use may be anything: not classified
      * (broadcast's sendbuf off the root, reduce's recvbuf). */
     int unused_send = coll == WEFT_COLL_BROADCAST && comm->rank != root;

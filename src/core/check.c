@@ -17,9 +17,9 @@
  */
 #include "core/comm.h"
 #include "core/diag.h"
-#include "util/config.h"
 #include "util/log.h"
 
+#include <stdio.h>
 #include <string.h>
 
 /* FNV-1a over the fields (not the padding) of every call's signature. */
@@ -52,20 +52,9 @@ weft_status_t weft__check_prepare(struct weft_comm *comm, const weft_op_desc_t *
     d->check_sig = (weft_wire_sig_t){d->sigs[0].seq, sizeof(weft_check_rec_t),
                                      WEFT_SIG_COLL_CHECK, WEFT_UINT8, 0, WEFT_SIG_F_PRESENT, 0};
     d->run_sigs = &d->check_sig;
-    uint64_t chunk = (uint64_t)weft__config_int(WEFT_CFG_CHUNK_BYTES);
     weft_op_desc_t x;
-    memset(&x, 0, sizeof(x)); /* the plan cache compares arguments byte for byte */
-    x.comm = comm;
-    x.args.coll = WEFT_COLL_ALLGATHER;
-    x.args.rank = comm->rank;
-    x.args.nranks = comm->nranks;
-    x.args.count = sizeof(weft_check_rec_t);
-    x.args.dt = WEFT_UINT8;
-    x.args.op = WEFT_SUM;
-    x.args.slice = chunk > 0 ? chunk : 1;
-    x.args.layout = &comm->layout;
-    x.sendbuf = &d->check_mine;
-    x.recvbuf = d->check_all;
+    weft__op_desc_init(&x, comm, WEFT_COLL_ALLGATHER, sizeof(weft_check_rec_t), WEFT_UINT8,
+                       WEFT_SUM, 0, &d->check_mine, d->check_all);
     const char *algo = comm->last_algo; /* weft_comm_last_algo names the user's call */
     weft_status_t st = weft__plan_prepare(comm, &x, 1);
     comm->last_algo = algo;

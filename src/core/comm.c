@@ -15,6 +15,7 @@
 #include "core/proxy_device.h"
 #include "core/shrink.h"
 #include "cuda/probe.h"
+#include "reduce/reduce.h"
 #include "util/config.h"
 #include "util/log.h"
 #include "util/time.h"
@@ -133,6 +134,26 @@ weft_status_t weft__comm_end(struct weft_comm *comm, int abort)
     tombstones = comm;
     pthread_mutex_unlock(&tombstone_lock);
     return WEFT_OK;
+}
+
+void weft__op_desc_init(weft_op_desc_t *d, struct weft_comm *comm, weft_coll_t coll,
+                        uint64_t count, weft_datatype_t dt, weft_op_t op, int root,
+                        const void *send, void *recv)
+{
+    uint64_t chunk = (uint64_t)weft__config_int(WEFT_CFG_CHUNK_BYTES) / weft__dtype_size(dt);
+    memset(d, 0, sizeof(*d));
+    d->comm = comm;
+    d->args.coll = coll;
+    d->args.rank = comm->rank;
+    d->args.nranks = comm->nranks;
+    d->args.count = count;
+    d->args.dt = dt;
+    d->args.op = op;
+    d->args.root = root;
+    d->args.slice = chunk > 0 ? chunk : 1;
+    d->args.layout = &comm->layout;
+    d->sendbuf = send;
+    d->recvbuf = recv;
 }
 
 /* For a communicator that never joined: nothing can hold it yet. */

@@ -103,6 +103,12 @@ int weft__wait_idle(struct weft_comm **comms, const uint8_t *finished, int n, ui
                     uint64_t spin_ns);
 
 /* run.c: runs ops (of one or several communicators) to completion. */
+/* comm.c: d = a call of comm (rank, size, layout, the pipeline slice of
+ * WEFT_CHUNK_BYTES), zeroed first: the plan cache compares descriptions
+ * byte for byte, padding included.  Not on a stream (on_device 0). */
+void weft__op_desc_init(weft_op_desc_t *d, struct weft_comm *comm, weft_coll_t coll,
+                        uint64_t count, weft_datatype_t dt, weft_op_t op, int root,
+                        const void *send, void *recv);
 weft_status_t weft__run_ops(weft_op_desc_t *ops, int nops);
 
 /* group.c */

@@ -21,7 +21,6 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <unistd.h>
 
 #define ROUND_POLL_US 20
@@ -35,15 +34,7 @@ static weft_stage_header_t *header(const weft_stage_t *st)
 static weft_status_t barrier(struct weft_comm *comm, char *why, size_t why_len)
 {
     weft_op_desc_t d;
-    memset(&d, 0, sizeof(d)); /* the plan cache compares it byte for byte */
-    d.comm = comm;
-    d.args.coll = WEFT_COLL_BARRIER;
-    d.args.rank = comm->rank;
-    d.args.nranks = comm->nranks;
-    d.args.dt = WEFT_UINT8;
-    d.args.op = WEFT_SUM;
-    d.args.slice = 1;
-    d.args.layout = &comm->layout;
+    weft__op_desc_init(&d, comm, WEFT_COLL_BARRIER, 0, WEFT_UINT8, WEFT_SUM, 0, NULL, NULL);
     weft__clear_error();
     weft_status_t st = weft__run_ops(&d, 1);
     if (st != WEFT_OK)
