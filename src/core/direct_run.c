@@ -127,13 +127,6 @@ static void passed(void *arg)
         weft__proxy_op_passed(op[k], gave_up[k]);
 }
 
-/* The wait kernel gives up only when the proxy shows no sign of life for
- * twice the timeout (as in proxy_device.c). */
-static uint64_t wait_limit_ns(const struct weft_comm *comm)
-{
-    return comm->timeout_s > 0 ? (uint64_t)((2 * comm->timeout_s + 5) * 1e9) : 0;
-}
-
 void weft__direct_stream_pieces(const direct_round_t *r, weft__cuda_direct_round_t *q)
 {
     static void (*const ready[WEFT_DIRECT_MAX_BARRIERS])(void *) = {ready_0, ready_1, ready_2};
@@ -146,7 +139,7 @@ void weft__direct_stream_pieces(const direct_round_t *r, weft__cuda_direct_round
     q->passed = passed;
     q->arg = (void *)r;
     q->heartbeat_dev = r->sc->beat->dev + offsetof(weft_stage_header_t, flag);
-    q->wait_limit_ns = wait_limit_ns(r->sc->comm);
+    q->wait_limit_ns = weft__device_wait_limit_ns(r->sc->comm);
 }
 
 void weft__direct_cancel(direct_round_t *r, weft_status_t st)

@@ -126,7 +126,7 @@ static void poison(weft_stream_calls_t *sc, weft_stage_t *stage)
 /* The GPU's wait gives up only if the proxy shows no sign of life for
  * twice the timeout: the proxy's own waits end at the timeout and then
  * fail the call, which ends the GPU's wait with the real reason. */
-static uint64_t wait_limit_ns(const struct weft_comm *comm)
+uint64_t weft__device_wait_limit_ns(const struct weft_comm *comm)
 {
     return comm->timeout_s > 0 ? (uint64_t)((2 * comm->timeout_s + 5) * 1e9) : 0;
 }
@@ -142,7 +142,7 @@ static weft_status_t queue_wait(weft_stream_calls_t *sc, device_call_t *c, void 
         .flag_dev = c->stage->dev + offsetof(weft_stage_header_t, flag),
         .heartbeat_dev = sc->beat->dev + offsetof(weft_stage_header_t, flag),
         .gave_up_dev = c->stage->dev + offsetof(weft_stage_header_t, gave_up),
-        .wait_limit_ns = wait_limit_ns(sc->comm),
+        .wait_limit_ns = weft__device_wait_limit_ns(sc->comm),
         .to_device = c->out,
         .n_to_device = c->nout,
         .passed = stream_passed,

@@ -90,6 +90,11 @@ void weft__stage_free_all(weft_stream_calls_t *sc);
 
 /* --- proxy_device.c ------------------------------------------------------ */
 
+/* How long a stream's wait kernel waits for a proxy that shows no sign of
+ * life before it gives up (0: never): twice the timeout and 5 s, so that
+ * the proxy's own deadlines fail first and say why. */
+uint64_t weft__device_wait_limit_ns(const struct weft_comm *comm);
+
 /* Issues ops (all of comm, all on stream) as one proxy call. */
 weft_status_t weft__device_submit(weft_stream_calls_t *sc, weft_op_desc_t *ops, int nops,
                                   void *stream, const char *fn);

@@ -8,26 +8,18 @@
 #ifdef WEFT_HAVE_CUDA
 #include "cuda/cuda_reduce.h"
 #include "cuda/device/wait.h"
-
-#include <cuda_runtime_api.h>
-
-static weft_status_t cuda_fail(cudaError_t err, const char *what)
-{
-    cudaGetLastError(); /* leave no error behind for the application */
-    return weft__error(WEFT_ERR_CUDA, "%s: %s (%s)", what, cudaGetErrorName(err),
-                       cudaGetErrorString(err));
-}
+#include "cuda/runtime.h"
 
 /* Barrier k: the host function that hands it to the proxy, and the wait. */
 static weft_status_t barrier(const weft__cuda_direct_round_t *r, int k, cudaStream_t s)
 {
     cudaError_t err = cudaLaunchHostFunc(s, r->ready[k], r->arg);
     if (err != cudaSuccess)
-        return cuda_fail(err, "handing a barrier to the proxy (cudaLaunchHostFunc)");
+        return weft__cuda_fail(err, "handing a barrier to the proxy (cudaLaunchHostFunc)");
     err = weft__cuda_launch_wait((const volatile uint32_t *)r->flag_dev[k],
                                  (const volatile uint32_t *)r->heartbeat_dev,
                                  (volatile uint32_t *)r->gave_up_dev[k], r->wait_limit_ns, s);
-    return err == cudaSuccess ? WEFT_OK : cuda_fail(err, "launching the wait for the proxy");
+    return err == cudaSuccess ? WEFT_OK : weft__cuda_fail(err, "launching the wait for the proxy");
 }
 
 static const volatile uint32_t *guard(const weft__cuda_direct_round_t *r, int k)
@@ -57,19 +49,17 @@ static weft_status_t queue(const weft__cuda_direct_round_t *r, cudaStream_t s)
     if (st != WEFT_OK)
         return st;
     cudaError_t err = cudaLaunchHostFunc(s, r->passed, r->arg);
-    return err == cudaSuccess ? WEFT_OK : cuda_fail(err, "ending the round (cudaLaunchHostFunc)");
+    return err == cudaSuccess ? WEFT_OK
+                              : weft__cuda_fail(err, "ending the round (cudaLaunchHostFunc)");
 }
 
 weft_status_t weft__cuda_direct_round(int device, void *stream, const weft__cuda_direct_round_t *r)
 {
     int old = -1;
-    cudaError_t err = cudaGetDevice(&old);
-    if (err == cudaSuccess && old != device)
-        err = cudaSetDevice(device);
-    weft_status_t st = err == cudaSuccess ? queue(r, (cudaStream_t)stream)
-                                          : cuda_fail(err, "cudaSetDevice");
-    if (old >= 0 && old != device)
-        cudaSetDevice(old);
+    cudaError_t err = weft__cuda_enter(device, &old);
+    weft_status_t st =
+        err == cudaSuccess ? queue(r, (cudaStream_t)stream) : weft__cuda_fail(err, "cudaSetDevice");
+    weft__cuda_leave(device, old);
     return st;
 }
 

@@ -8,29 +8,7 @@
 #include <string.h>
 
 #ifdef WEFT_HAVE_CUDA
-#include <cuda_runtime_api.h>
-
-static weft_status_t cuda_fail(cudaError_t err, const char *what)
-{
-    cudaGetLastError(); /* leave no error behind for the application */
-    return weft__error(WEFT_ERR_CUDA, "%s: %s (%s)", what, cudaGetErrorName(err),
-                       cudaGetErrorString(err));
-}
-
-/* Runs the caller's calls on `device`, then puts the old one back. */
-static cudaError_t enter(int device, int *old_p)
-{
-    cudaError_t err = cudaGetDevice(old_p);
-    if (err == cudaSuccess && *old_p != device)
-        err = cudaSetDevice(device);
-    return err;
-}
-
-static void leave(int device, int old)
-{
-    if (old != device && old >= 0)
-        cudaSetDevice(old);
-}
+#include "cuda/runtime.h"
 
 weft_status_t weft__cuda_ipc_alloc(int device, size_t bytes, void **dev_p,
                                    weft__cuda_ipc_entry_t *entry_p)
@@ -39,7 +17,7 @@ weft_status_t weft__cuda_ipc_alloc(int device, size_t bytes, void **dev_p,
     void *dev = NULL;
     cudaIpcMemHandle_t handle;
     struct cudaDeviceProp prop;
-    cudaError_t err = enter(device, &old);
+    cudaError_t err = weft__cuda_enter(device, &old);
     const char *what = "cudaMalloc of the shared buffer";
     if (err == cudaSuccess)
         err = cudaMalloc(&dev, bytes);
@@ -53,9 +31,9 @@ weft_status_t weft__cuda_ipc_alloc(int device, size_t bytes, void **dev_p,
     }
     if (err != cudaSuccess && dev != NULL)
         cudaFree(dev);
-    leave(device, old);
+    weft__cuda_leave(device, old);
     if (err != cudaSuccess)
-        return cuda_fail(err, what);
+        return weft__cuda_fail(err, what);
     memset(entry_p, 0, sizeof(*entry_p));
     memcpy(entry_p->handle, &handle, WEFT_CUDA_IPC_HANDLE_BYTES);
     entry_p->size = bytes;
@@ -68,9 +46,9 @@ weft_status_t weft__cuda_ipc_alloc(int device, size_t bytes, void **dev_p,
 void weft__cuda_ipc_free(int device, void *dev)
 {
     int old = -1;
-    if (dev != NULL && enter(device, &old) == cudaSuccess)
+    if (dev != NULL && weft__cuda_enter(device, &old) == cudaSuccess)
         cudaFree(dev);
-    leave(device, old);
+    weft__cuda_leave(device, old);
     cudaGetLastError();
 }
 
@@ -101,7 +79,7 @@ static weft_status_t reachable(int device, const uint8_t *uuid)
         return weft__error(WEFT_ERR_UNSUPPORTED, "a peer's GPU is not visible to this process");
     cudaError_t err = cudaDeviceCanAccessPeer(&can, device, peer);
     if (err != cudaSuccess)
-        return cuda_fail(err, "cudaDeviceCanAccessPeer");
+        return weft__cuda_fail(err, "cudaDeviceCanAccessPeer");
     if (!can)
         return weft__error(WEFT_ERR_UNSUPPORTED, "GPU %d cannot access GPU %d (no P2P)", device,
                            peer);
@@ -110,7 +88,7 @@ static weft_status_t reachable(int device, const uint8_t *uuid)
         cudaGetLastError();
         err = cudaSuccess;
     }
-    return err == cudaSuccess ? WEFT_OK : cuda_fail(err, "cudaDeviceEnablePeerAccess");
+    return err == cudaSuccess ? WEFT_OK : weft__cuda_fail(err, "cudaDeviceEnablePeerAccess");
 }
 
 weft_status_t weft__cuda_ipc_open(int device, const weft__cuda_ipc_entry_t *entry,
@@ -119,10 +97,10 @@ weft_status_t weft__cuda_ipc_open(int device, const weft__cuda_ipc_entry_t *entr
 {
     int old = -1;
     *opened_p = 0;
-    cudaError_t err = enter(device, &old);
+    cudaError_t err = weft__cuda_enter(device, &old);
     if (err != cudaSuccess) {
-        leave(device, old);
-        return cuda_fail(err, "cudaSetDevice");
+        weft__cuda_leave(device, old);
+        return weft__cuda_fail(err, "cudaSetDevice");
     }
     /* Another process's buffer: cudaIpcOpenMemHandle enables peer access
      * itself, and opens handles of GPUs this process does not see. */
@@ -138,19 +116,19 @@ weft_status_t weft__cuda_ipc_open(int device, const weft__cuda_ipc_entry_t *entr
             *ptr_p = (uint8_t *)base + entry->offset;
             *opened_p = 1;
         } else {
-            st = cuda_fail(err, "cudaIpcOpenMemHandle of a peer's shared buffer");
+            st = weft__cuda_fail(err, "cudaIpcOpenMemHandle of a peer's shared buffer");
         }
     }
-    leave(device, old);
+    weft__cuda_leave(device, old);
     return st;
 }
 
 void weft__cuda_ipc_close(int device, void *ptr)
 {
     int old = -1;
-    if (ptr != NULL && enter(device, &old) == cudaSuccess)
+    if (ptr != NULL && weft__cuda_enter(device, &old) == cudaSuccess)
         cudaIpcCloseMemHandle(ptr);
-    leave(device, old);
+    weft__cuda_leave(device, old);
     cudaGetLastError();
 }
 

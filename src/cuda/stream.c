@@ -14,43 +14,20 @@
 
 #ifdef WEFT_HAVE_CUDA
 #include "cuda/device/wait.h"
-
-#include <cuda_runtime_api.h>
-
-/* Makes device current for the caller's calls, remembering the old one. */
-static cudaError_t enter_device(int device, int *old_p)
-{
-    cudaError_t err = cudaGetDevice(old_p);
-    if (err == cudaSuccess && *old_p != device)
-        err = cudaSetDevice(device);
-    return err;
-}
-
-static void leave_device(int device, int old)
-{
-    if (old != device)
-        cudaSetDevice(old);
-}
-
-static weft_status_t cuda_fail(cudaError_t err, const char *what)
-{
-    cudaGetLastError(); /* leave no error behind for the application's next check */
-    return weft__error(WEFT_ERR_CUDA, "%s: %s (%s)", what, cudaGetErrorName(err),
-                       cudaGetErrorString(err));
-}
+#include "cuda/runtime.h"
 
 weft_status_t weft__cuda_stream_usable(const char *fn, int device, void *stream)
 {
     int old = -1;
-    cudaError_t err = enter_device(device, &old);
+    cudaError_t err = weft__cuda_enter(device, &old);
     enum cudaStreamCaptureStatus capture = cudaStreamCaptureStatusNone;
     if (err == cudaSuccess)
         err = cudaStreamIsCapturing((cudaStream_t)stream, &capture);
-    leave_device(device, old);
+    weft__cuda_leave(device, old);
     if (err != cudaSuccess) {
         char what[96];
         snprintf(what, sizeof(what), "%s: cudaStreamIsCapturing(stream)", fn);
-        return cuda_fail(err, what);
+        return weft__cuda_fail(err, what);
     }
     if (capture != cudaStreamCaptureStatusNone)
         return weft__error(WEFT_ERR_UNSUPPORTED,
@@ -63,14 +40,15 @@ weft_status_t weft__cuda_stream_usable(const char *fn, int device, void *stream)
 weft_status_t weft__cuda_stage_in(int device, void *stream, const weft__cuda_copy_t *copies, int n)
 {
     int old = -1;
-    cudaError_t err = enter_device(device, &old);
+    cudaError_t err = weft__cuda_enter(device, &old);
     for (int i = 0; i < n && err == cudaSuccess; i++) {
         if (copies[i].bytes > 0)
             err = cudaMemcpyAsync(copies[i].dst, copies[i].src, copies[i].bytes,
                                   cudaMemcpyDeviceToHost, (cudaStream_t)stream);
     }
-    leave_device(device, old);
-    return err == cudaSuccess ? WEFT_OK : cuda_fail(err, "copying the inputs to pinned memory");
+    weft__cuda_leave(device, old);
+    return err == cudaSuccess ? WEFT_OK
+                              : weft__cuda_fail(err, "copying the inputs to pinned memory");
 }
 
 weft_status_t weft__cuda_wait_out(int device, void *stream, const weft__cuda_wait_out_t *out)
@@ -78,7 +56,7 @@ weft_status_t weft__cuda_wait_out(int device, void *stream, const weft__cuda_wai
     cudaStream_t s = (cudaStream_t)stream;
     const char *what = "handing the call to the proxy (cudaLaunchHostFunc)";
     int old = -1;
-    cudaError_t err = enter_device(device, &old);
+    cudaError_t err = weft__cuda_enter(device, &old);
     if (err == cudaSuccess && out->ready != NULL)
         err = cudaLaunchHostFunc(s, out->ready, out->arg);
     if (err == cudaSuccess) {
@@ -97,26 +75,27 @@ weft_status_t weft__cuda_wait_out(int device, void *stream, const weft__cuda_wai
         what = "releasing the staging memory (cudaLaunchHostFunc)";
         err = cudaLaunchHostFunc(s, out->passed, out->arg);
     }
-    leave_device(device, old);
-    return err == cudaSuccess ? WEFT_OK : cuda_fail(err, what);
+    weft__cuda_leave(device, old);
+    return err == cudaSuccess ? WEFT_OK : weft__cuda_fail(err, what);
 }
 
 weft_status_t weft__cuda_host_fn(int device, void *stream, void (*fn)(void *arg), void *arg)
 {
     int old = -1;
-    cudaError_t err = enter_device(device, &old);
+    cudaError_t err = weft__cuda_enter(device, &old);
     if (err == cudaSuccess)
         err = cudaLaunchHostFunc((cudaStream_t)stream, fn, arg);
-    leave_device(device, old);
-    return err == cudaSuccess ? WEFT_OK
-                              : cuda_fail(err, "handing the call to the proxy (cudaLaunchHostFunc)");
+    weft__cuda_leave(device, old);
+    return err == cudaSuccess
+               ? WEFT_OK
+               : weft__cuda_fail(err, "handing the call to the proxy (cudaLaunchHostFunc)");
 }
 
 weft_status_t weft__cuda_host_alloc(int device, size_t bytes, void **host_p, void **dev_p)
 {
     int old = -1;
     void *host = NULL, *dev = NULL;
-    cudaError_t err = enter_device(device, &old);
+    cudaError_t err = weft__cuda_enter(device, &old);
     if (err == cudaSuccess)
         err = cudaHostAlloc(&host, bytes, cudaHostAllocPortable | cudaHostAllocMapped);
     if (err == cudaSuccess) {
@@ -124,11 +103,11 @@ weft_status_t weft__cuda_host_alloc(int device, size_t bytes, void **host_p, voi
         if (err != cudaSuccess)
             cudaFreeHost(host);
     }
-    leave_device(device, old);
+    weft__cuda_leave(device, old);
     if (err != cudaSuccess) {
         char what[96];
         snprintf(what, sizeof(what), "%zu bytes of pinned staging memory", bytes);
-        return cuda_fail(err, what);
+        return weft__cuda_fail(err, what);
     }
     *host_p = host;
     *dev_p = dev;
